@@ -1,0 +1,142 @@
+/**
+ * @file crypto.h
+ * @brief The crypto port: every cryptographic operation the protocol core needs.
+ *
+ * The core never links a crypto library; it calls these function pointers. A port is a
+ * struct of function pointers plus an opaque context owned by the caller. The reference
+ * implementation is `ports/mbedtls` (Mbed TLS 3.6, legacy and PSA variants).
+ *
+ * Keys are handles (::pkiot_key_ref_t): opaque bytes chosen by the port. A PSA port stores a
+ * persistent key id there and the private key never leaves the key store; a software port may
+ * store the private key itself (PKCS#8 DER), in which case the reference is a secret and the
+ * core zeroizes every copy it holds. The core persists key references in its checkpoint so the
+ * same key is used after a reboot: a reference must therefore stay valid across power cycles
+ * until key_destroy() is called.
+ *
+ * Return contract for every function: PKIOT_OK, PKIOT_WANT_CRYPTO (only where stated: the
+ * operation is interruptible and made progress; call again with identical arguments), or a
+ * negative PKIOT_E_* code (PKIOT_E_CRYPTO* or PKIOT_E_BUFFER_TOO_SMALL / PKIOT_E_INVALID_ARG).
+ * Functions a port does not implement are NULL; the core then fails the feature that needs
+ * them with PKIOT_E_UNSUPPORTED.
+ */
+#ifndef PKIOT_CRYPTO_H
+#define PKIOT_CRYPTO_H
+
+#include "pkiot/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Largest key reference a port may produce: enough for an RSA-3072 PKCS#8 DER. */
+#ifndef PKIOT_KEY_REF_MAX
+#define PKIOT_KEY_REF_MAX 1800
+#endif
+
+/** Opaque, persistable handle to a private key. */
+typedef struct pkiot_key_ref {
+    pkiot_key_type_t type; /**< key type, filled in by the port */
+    uint16_t len;          /**< used bytes of data */
+    uint8_t data[PKIOT_KEY_REF_MAX];
+} pkiot_key_ref_t;
+
+/** Largest DER SubjectPublicKeyInfo of a supported key (RSA-3072 ≈ 422 bytes). */
+#define PKIOT_SPKI_MAX 550
+/** Largest signature of a supported key (RSA-3072 = 384; ECDSA P-384 DER ≤ 104). */
+#define PKIOT_SIG_MAX 384
+
+/** Symmetric ciphers used by SCEP/CMP envelopes. */
+typedef enum pkiot_cipher {
+    PKIOT_CIPHER_AES128_CBC = 1,
+    PKIOT_CIPHER_AES192_CBC = 2,
+    PKIOT_CIPHER_AES256_CBC = 3,
+    PKIOT_CIPHER_DES_CBC = 4,  /**< decrypt only: legacy SCEP servers */
+    PKIOT_CIPHER_DES3_CBC = 5  /**< decrypt only: legacy SCEP servers */
+} pkiot_cipher_t;
+
+/** The crypto port. All pointers except ctx may be NULL when unsupported. */
+typedef struct pkiot_crypto_port {
+    void *ctx; /**< passed back as the first argument; owned by the caller */
+
+    /** Fill @p out with @p len bytes from a cryptographically secure RNG. */
+    int (*random)(void *ctx, uint8_t *out, size_t len);
+
+    /**
+     * Generate a new private key of @p type and describe it in @p key.
+     * May return PKIOT_WANT_CRYPTO (RSA generation, interruptible ports).
+     * @p slot_hint lets a PSA port pick a persistent key id; 0 means "port's choice".
+     */
+    int (*key_generate)(void *ctx, pkiot_key_type_t type, uint32_t slot_hint,
+                        pkiot_key_ref_t *key);
+
+    /**
+     * Make a key reference from a private key given as DER (PKCS#8, SEC1 or PKCS#1) or
+     * NUL-terminated PEM (@p len then counts the NUL). Used for `--newkey` and server keygen.
+     */
+    int (*key_import)(void *ctx, const uint8_t *der_or_pem, size_t len, pkiot_key_ref_t *key);
+
+    /**
+     * Write the private key as PKCS#8 DER (only where the port permits export; a PSA port
+     * with a non-exportable key returns PKIOT_E_UNSUPPORTED). The caller zeroizes @p out.
+     */
+    int (*key_export_private)(void *ctx, const pkiot_key_ref_t *key, uint8_t *out, size_t cap,
+                              size_t *olen);
+
+    /** Write the public key as DER SubjectPublicKeyInfo. */
+    int (*key_export_spki)(void *ctx, const pkiot_key_ref_t *key, uint8_t *out, size_t cap,
+                           size_t *olen);
+
+    /** Forget the key; a PSA port also deletes it from the key store. */
+    int (*key_destroy)(void *ctx, pkiot_key_ref_t *key);
+
+    /**
+     * Sign a precomputed digest. ECDSA signatures are DER `Ecdsa-Sig-Value`; RSA signatures
+     * are PKCS#1 v1.5. May return PKIOT_WANT_CRYPTO (interruptible signing).
+     */
+    int (*sign_hash)(void *ctx, const pkiot_key_ref_t *key, pkiot_hash_alg_t alg,
+                     const uint8_t *hash, size_t hash_len, uint8_t *sig, size_t sig_cap,
+                     size_t *sig_len);
+
+    /**
+     * Verify a signature over a digest with a public key given as DER SubjectPublicKeyInfo.
+     * @return PKIOT_OK, PKIOT_E_CRYPTO_VERIFY on a bad signature, or another error.
+     */
+    int (*verify_hash)(void *ctx, const uint8_t *spki, size_t spki_len, pkiot_hash_alg_t alg,
+                       const uint8_t *hash, size_t hash_len, const uint8_t *sig,
+                       size_t sig_len);
+
+    /** One-shot hash over the concatenation of @p nparts slices. */
+    int (*hash)(void *ctx, pkiot_hash_alg_t alg, const pkiot_slice_t *parts, size_t nparts,
+                uint8_t *out, size_t out_cap);
+
+    /** One-shot HMAC over the concatenation of @p nparts slices. */
+    int (*hmac)(void *ctx, pkiot_hash_alg_t alg, const uint8_t *key, size_t key_len,
+                const pkiot_slice_t *parts, size_t nparts, uint8_t *out, size_t out_cap);
+
+    /** PBKDF2 with HMAC-@p alg. */
+    int (*pbkdf2)(void *ctx, pkiot_hash_alg_t alg, const uint8_t *pw, size_t pw_len,
+                  const uint8_t *salt, size_t salt_len, uint32_t iterations, uint8_t *out,
+                  size_t out_len);
+
+    /**
+     * CBC encryption or decryption with PKCS#7 padding. @p out needs in_len + 16 bytes.
+     * DES variants are decrypt-only.
+     */
+    int (*cipher_cbc)(void *ctx, pkiot_cipher_t cipher, int encrypt, const uint8_t *key,
+                      size_t key_len, const uint8_t *iv, const uint8_t *in, size_t in_len,
+                      uint8_t *out, size_t out_cap, size_t *out_len);
+
+    /** RSAES-PKCS1-v1_5 encryption to the public key in @p spki (SCEP content keys). */
+    int (*rsa_encrypt)(void *ctx, const uint8_t *spki, size_t spki_len, const uint8_t *in,
+                       size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len);
+
+    /** RSAES-PKCS1-v1_5 decryption with the device key (SCEP CertRep envelope). */
+    int (*rsa_decrypt)(void *ctx, const pkiot_key_ref_t *key, const uint8_t *in,
+                       size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len);
+} pkiot_crypto_port_t;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PKIOT_CRYPTO_H */
