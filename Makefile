@@ -1,41 +1,97 @@
 # pkiot — top-level build.
 #
-#   make deps                 install packages and fetch third-party sources (idempotent)
-#   make lib                  build/<target>/libpkiot.a (+ ports for the host)
-#   make TARGET=cortex-m4 lib cross build with arm-none-eabi-gcc -Os
-#   make test                 everything CI runs; ends with "N passed, N failed"
-#   make demo                 a device enrolls against a local CA and prints its certificate
-#   make fuzz / bench / size  long fuzz runs, benchmarks, footprint table
+#   make deps                    install packages and fetch third-party sources (idempotent)
+#   make [lib]                   build/<variant>/libpkiot.a
+#   make ports                   + libpkiot_ports.a and libpkiot_mbedtls3p.a (Mbed TLS)
+#   make unit | check            build | build and run the unit tests of this variant (host)
+#   make TARGET=cortex-m4 lib    cross build (cortex-m3, cortex-m4, cortex-m33), -Os
+#   make CC=clang ... / SAN=asan host variants in build/host-clang, build/host-asan
+#   make defconfig [DEFCONFIG=cortex_m_est_defconfig]   configs/<name> -> .config
+#   make menuconfig | savedefconfig [SAVEDEFCONFIG=file]
+#   make PKIOT_DEFCONFIG=configs/<name> lib    build that profile in its own directory
+#                                (e.g. build/cortex-m4-est); .config is not touched
+#   make test                    everything CI runs; ends with "N passed, N failed"
+#   make check-heap | cppcheck   no allocator references in the archives | static analysis
+#   make fuzz-smoke | fuzz [FUZZ_SECONDS=300]   libFuzzer targets in build/fuzz
+#   make demo | bench | size     (see mk/*.mk)
+#   make clean | distclean       this variant's build directory | build/, third_party/, .config
+#   V=1 prints full command lines.
 #
-# Sources are discovered by wildcard: a new lib/<module>/*.c, test/unit/test_*.c or
-# test/fuzz/fuzz_*.c is built without editing this file.
+# Sources are discovered by wildcard: a new lib/<module>/*.c, ports/<port>/*.c,
+# test/unit/test_*.c or test/fuzz/fuzz_*.c is built without editing this file.
+# Fragments mk/*.mk are read after the variables below and before the rules in mk/build.mk,
+# so they may append to PORT_SRCS or TEST_PREREQS (targets `make test` builds before running
+# the tests, e.g. tools the interop scripts start) and add prerequisites to `ports`/`all`.
 
 TARGET   ?= host
 TOP      := $(CURDIR)
 # Debian's interpreter: python3-kconfiglib installs for it, not for a user-local python.
 PYTHON   ?= /usr/bin/python3
+NPROC    := $(shell nproc 2>/dev/null || echo 2)
 MBEDTLS_DIR ?= $(TOP)/third_party/mbedtls
 LWIP_DIR    ?= $(TOP)/third_party/lwip
 export MBEDTLS_DIR LWIP_DIR
 
+.DEFAULT_GOAL := all
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+ifeq ($(V),1)
+  Q :=
+  quiet = @:
+else
+  Q := @
+  quiet = @printf '  %-7s %s\n'
+endif
+
+# --- configuration ------------------------------------------------------------------------
+# $(BUILD)/gen/pkiot_config.h comes from, in order of preference:
+#   PKIOT_DEFCONFIG=<file or configs/ name>   a profile build (own BUILD directory)
+#   .config                                    from `make defconfig` / `make menuconfig`
+#   configs/$(DEFCONFIG)                       the target's default profile
+# Builds outside this Makefile may skip it entirely: include/pkiot/config_defaults.h supplies
+# the Kconfig defaults.
+DEFCONFIG ?= $(if $(filter host,$(TARGET)),host_defconfig,cortex_m_all_defconfig)
+PKIOT_DEFCONFIG ?=
+PROFILE :=
+ifneq ($(strip $(PKIOT_DEFCONFIG)),)
+  KCONFIG_SRC := $(firstword $(wildcard $(PKIOT_DEFCONFIG) configs/$(PKIOT_DEFCONFIG)))
+  ifeq ($(KCONFIG_SRC),)
+    $(error PKIOT_DEFCONFIG=$(PKIOT_DEFCONFIG): no such file (also looked in configs/))
+  endif
+  # configs/cortex_m_est_defconfig -> "est", configs/my_board_defconfig -> "my-board"
+  PROFILE := $(subst _,-,$(patsubst host_%,%,$(patsubst cortex_m_%,%,$(patsubst %_defconfig,%,$(notdir $(KCONFIG_SRC))))))
+else ifneq ($(wildcard .config),)
+  KCONFIG_SRC := .config
+else
+  KCONFIG_SRC := configs/$(DEFCONFIG)
+endif
+
+# --- toolchain and variant ----------------------------------------------------------------
+SAN ?=
 ifeq ($(TARGET),host)
-  CC       ?= cc
   ifeq ($(origin CC),default)
     CC := gcc
   endif
-  AR       ?= ar
+  NM       ?= nm
   CCNAME   := $(notdir $(firstword $(CC)))
-  SAN      ?=
-  BUILD    ?= build/host$(if $(filter clang%,$(CCNAME)),-clang)$(if $(SAN),-$(SAN))
+  VARIANT  := host$(if $(filter clang%,$(CCNAME)),-clang)$(if $(SAN),-$(SAN))
   ARCHFLAGS := -O2 -g
   ifeq ($(SAN),asan)
     ARCHFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  else ifneq ($(SAN),)
+    $(error unknown SAN '$(SAN)': use SAN=asan (AddressSanitizer + UndefinedBehaviorSanitizer))
   endif
   HOST_PORTS := 1
 else
-  CC       := arm-none-eabi-gcc
-  AR       := arm-none-eabi-ar
-  BUILD    ?= build/$(TARGET)
+  CROSS_COMPILE ?= arm-none-eabi-
+  override CC := $(CROSS_COMPILE)gcc
+  override AR := $(CROSS_COMPILE)ar
+  NM       := $(CROSS_COMPILE)nm
+  VARIANT  := $(TARGET)
+  ifneq ($(SAN),)
+    $(error SAN=$(SAN) is for host builds only)
+  endif
   ifeq ($(TARGET),cortex-m3)
     ARCHFLAGS := -mcpu=cortex-m3 -mthumb
   else ifeq ($(TARGET),cortex-m4)
@@ -48,15 +104,12 @@ else
   ARCHFLAGS += -Os -g -ffunction-sections -fdata-sections --specs=nano.specs
   HOST_PORTS :=
 endif
+BUILD ?= build/$(VARIANT)$(if $(PROFILE),-$(PROFILE))
 
-# --- configuration ------------------------------------------------------------------------
-# `.config` (from `make defconfig`/`menuconfig`) becomes $(BUILD)/gen/pkiot_config.h (Kconfig
-# defaults when there is no .config). Builds outside this Makefile may skip it entirely:
-# include/pkiot/config_defaults.h supplies the same defaults.
-DEFCONFIG ?= $(if $(filter host,$(TARGET)),host_defconfig,cortex_m_all_defconfig)
-CONFIG_H  := $(BUILD)/gen/pkiot_config.h
-KCONFIG_SRC := $(TOP)/.config
+CONFIG_H    := $(BUILD)/gen/pkiot_config.h
 CONFIG_DEFS := -DPKIOT_CONFIG_FILE='"pkiot_config.h"'
+# Rewritten only when the compiler or its flags change, so every object depends on it.
+FLAGS_STAMP := $(BUILD)/gen/flags.txt
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wconversion -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wundef
 CSTD      := -std=c11
@@ -67,83 +120,97 @@ WARN_PORT := -Wall -Wextra -Werror -Wshadow -Wformat=2
 
 # --- Mbed TLS -------------------------------------------------------------------------------
 MBEDTLS_CONFIG := $(TOP)/configs/mbedtls/pkiot_mbedtls_config.h
-MBEDTLS_CPPFLAGS := -I$(MBEDTLS_DIR)/include -I$(TOP)/configs/mbedtls \
+MBEDTLS_CPPFLAGS := -isystem $(MBEDTLS_DIR)/include -I$(TOP)/configs/mbedtls \
   -DMBEDTLS_CONFIG_FILE='"pkiot_mbedtls_config.h"' $(if $(HOST_PORTS),,-DPKIOT_MBEDTLS_BAREMETAL)
-MBEDTLS_SRCS := $(wildcard $(MBEDTLS_DIR)/library/*.c)
-MBEDTLS_OBJS := $(patsubst $(MBEDTLS_DIR)/library/%.c,$(BUILD)/mbedtls/%.o,$(MBEDTLS_SRCS))
+MBEDTLS_SRCS = $(wildcard $(MBEDTLS_DIR)/library/*.c)
+MBEDTLS_OBJS = $(patsubst $(MBEDTLS_DIR)/library/%.c,$(BUILD)/mbedtls/%.o,$(MBEDTLS_SRCS))
 MBEDTLS_LIB  := $(BUILD)/libpkiot_mbedtls3p.a
 
 # --- pkiot library --------------------------------------------------------------------------
-LIB_SRCS := $(wildcard lib/*/*.c)
-LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+LIB_SRCS = $(sort $(wildcard lib/*/*.c))
+LIB_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 LIBPKIOT := $(BUILD)/libpkiot.a
 
-# Ports for the host: Mbed TLS crypto + TLS layer, POSIX net + storage, in-memory storage.
+# Ports: the Mbed TLS crypto + TLS layer and storage everywhere; POSIX net on the host only.
+# Other network ports (ports/lwip, ...) come with their own mk/ fragment.
 PORT_SRCS := $(wildcard ports/mbedtls/*.c) $(wildcard ports/storage/*.c) \
              $(if $(HOST_PORTS),$(wildcard ports/posix/*.c))
-PORT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(PORT_SRCS))
+PORT_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(PORT_SRCS))
 LIBPORTS  := $(BUILD)/libpkiot_ports.a
+CPPFLAGS_PORT = $(CPPFLAGS_LIB) -Iports $(MBEDTLS_CPPFLAGS)
 
-.PHONY: all lib ports deps test unit demo clean distclean defconfig menuconfig savedefconfig \
-        check-heap fuzz bench size help
+# --- unit tests (host) ----------------------------------------------------------------------
+UNIT_SRCS = $(sort $(wildcard test/unit/test_*.c))
+UNIT_BINS = $(if $(HOST_PORTS),$(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS)))
+TEST_SUPPORT_SRCS = $(wildcard test/support/*.c)
+TEST_SUPPORT_OBJS = $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SUPPORT_SRCS))
+CPPFLAGS_TEST = $(CPPFLAGS_PORT) -Ilib -Itest/support
+TEST_LDLIBS = -Wl,--start-group $(LIBPKIOT) $(LIBPORTS) $(MBEDTLS_LIB) -Wl,--end-group -lcmocka
+TEST_PREREQS :=
+
+.PHONY: all lib ports deps test unit check test-prereqs clean distclean \
+        defconfig menuconfig savedefconfig olddefconfig check-heap cppcheck help FORCE
 all: lib
 
-help:
-	@sed -n '2,11p' Makefile
+# Fragments from other parts of the tree first (they only add variables and their own rules),
+# then the generic rules, then fuzzing.
+MK_OWN := mk/build.mk mk/fuzz.mk
+-include $(filter-out $(MK_OWN),$(sort $(wildcard mk/*.mk)))
+include mk/build.mk
+include mk/fuzz.mk
 
-lib: $(LIBPKIOT)
-ports: $(LIBPORTS) $(MBEDTLS_LIB)
+help:
+	@sed -n '2,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@bash scripts/deps.sh
 
-$(CONFIG_H): $(wildcard $(KCONFIG_SRC)) Kconfig scripts/genconfig.py
-	@mkdir -p $(dir $@)
-	@$(PYTHON) scripts/genconfig.py --kconfig Kconfig --config $(KCONFIG_SRC) --out $@
+# --- Kconfig ----------------------------------------------------------------------------------
+defconfig:
+	@test -f configs/$(DEFCONFIG) || { echo "no configs/$(DEFCONFIG); available:"; ls configs | grep defconfig; exit 1; }
+	$(Q)$(PYTHON) scripts/genconfig.py --kconfig Kconfig --config configs/$(DEFCONFIG) --require-config --write-config .config
+	@echo "wrote .config from configs/$(DEFCONFIG)"
 
-$(BUILD)/obj/lib/%.o: lib/%.c $(CONFIG_H)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_LIB) $(CFLAGS_LIB) -MMD -MP -c $< -o $@
+olddefconfig:
+	$(Q)$(PYTHON) scripts/genconfig.py --kconfig Kconfig --config .config --write-config .config
 
-$(BUILD)/obj/ports/%.o: ports/%.c $(CONFIG_H)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_LIB) -Iports $(MBEDTLS_CPPFLAGS) $(CSTD) $(ARCHFLAGS) $(WARN_PORT) -MMD -MP -c $< -o $@
+# menuconfig starts from the target's default profile when there is no .config yet.
+menuconfig:
+	@test -f .config || $(PYTHON) scripts/genconfig.py --kconfig Kconfig --config configs/$(DEFCONFIG) --require-config --write-config .config
+	$(Q)KCONFIG_CONFIG=.config $(PYTHON) -m menuconfig Kconfig
 
-$(BUILD)/mbedtls/%.o: $(MBEDTLS_DIR)/library/%.c $(MBEDTLS_CONFIG)
-	@mkdir -p $(dir $@)
-	@$(CC) $(MBEDTLS_CPPFLAGS) -I$(MBEDTLS_DIR)/library $(ARCHFLAGS) -std=c99 -w -c $< -o $@
+SAVEDEFCONFIG ?= build/defconfig
+savedefconfig:
+	@mkdir -p $(dir $(SAVEDEFCONFIG))
+	$(Q)$(PYTHON) scripts/genconfig.py --kconfig Kconfig --config $(KCONFIG_SRC) --require-config --write-min-config $(SAVEDEFCONFIG)
+	@echo "wrote $(SAVEDEFCONFIG) (minimal form of $(KCONFIG_SRC)); copy it to configs/<name>_defconfig"
 
-$(LIBPKIOT): $(LIB_OBJS)
-	@rm -f $@
-	$(AR) rcs $@ $^
+# --- checks -----------------------------------------------------------------------------------
+check: unit
+	@bash scripts/run-tests.sh unit $(BUILD)
 
-$(LIBPORTS): $(PORT_OBJS)
-	@rm -f $@
-	$(AR) rcs $@ $^
+check-heap:
+	@bash scripts/check-heap.sh
 
-$(MBEDTLS_LIB): $(MBEDTLS_OBJS)
-	@rm -f $@
-	@$(AR) rcs $@ $^
-	@echo "AR $@"
+CPPCHECK_BUILD := build/cppcheck
+cppcheck: $(CONFIG_H)
+	@mkdir -p $(CPPCHECK_BUILD)
+	$(quiet) CPPCHECK "lib ports"
+	$(Q)cppcheck --quiet --error-exitcode=1 --std=c11 --language=c --platform=unix64 \
+	  --enable=warning,portability,performance --inline-suppr --library=posix \
+	  --cppcheck-build-dir=$(CPPCHECK_BUILD) -j $(NPROC) \
+	  --template='{file}:{line}:{column}: {severity}: {message} [{id}]' \
+	  $(CPPFLAGS_PORT) -I$(MBEDTLS_DIR)/include -D__GNUC__=12 \
+	  --suppressions-list=scripts/cppcheck.supp \
+	  lib ports
 
-# --- unit tests -----------------------------------------------------------------------------
-UNIT_SRCS := $(wildcard test/unit/test_*.c)
-UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
-TEST_SUPPORT_SRCS := $(wildcard test/support/*.c)
-TEST_LDLIBS := $(LIBPKIOT) $(LIBPORTS) $(MBEDTLS_LIB) $(LIBPKIOT) -lcmocka
-
-$(BUILD)/test/%: test/unit/%.c $(TEST_SUPPORT_SRCS) $(LIBPKIOT) $(LIBPORTS) $(MBEDTLS_LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_LIB) -Iports -Itest/support $(MBEDTLS_CPPFLAGS) $(CSTD) $(ARCHFLAGS) $(WARN_PORT) \
-	  -Wno-unused-parameter $< $(TEST_SUPPORT_SRCS) -o $@ $(TEST_LDLIBS)
-
-unit: $(UNIT_BINS)
+# `make deps` (silent when everything is present), then every build, test and check.
+test:
+	@$(MAKE) --no-print-directory deps
+	@bash scripts/run-tests.sh all
 
 clean:
-	rm -rf build
+	rm -rf $(BUILD)
 
-distclean: clean
-	rm -rf third_party .config .config.old
-
--include $(LIB_OBJS:.o=.d) $(PORT_OBJS:.o=.d)
--include mk/*.mk
+distclean:
+	rm -rf build third_party .config .config.old

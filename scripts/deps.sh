@@ -15,7 +15,7 @@ mkdir -p "$TP" "$STAMP_DIR"
 APT_PKGS=(build-essential clang llvm libclang-rt-14-dev gcc-arm-none-eabi libnewlib-arm-none-eabi
   binutils-arm-none-eabi qemu-system-arm python3 python3-kconfiglib libcmocka-dev openssl
   libssl-dev valgrind cppcheck dpkg-dev xz-utils bzip2 iproute2 pebble scep
-  autoconf automake libtool pkg-config)
+  autoconf automake libtool pkg-config liburiparser-dev curl)
 
 log() { [ -n "${PKIOT_DEPS_QUIET:-}" ] || echo "deps: $*" >&2; }
 

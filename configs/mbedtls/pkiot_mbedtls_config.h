@@ -10,17 +10,39 @@
 /* --- platform -------------------------------------------------------------------------- */
 #define MBEDTLS_PLATFORM_C
 #define MBEDTLS_PLATFORM_MEMORY
+#define MBEDTLS_HAVE_TIME
+#define MBEDTLS_HAVE_TIME_DATE
 #if defined(PKIOT_MBEDTLS_BAREMETAL)
+/*
+ * Bare metal: no libc heap, no stdio, no file system, no sockets, no OS clock. The firmware
+ * links these hooks:
+ *   int mbedtls_hardware_poll(void *data, unsigned char *out, size_t len, size_t *olen);
+ *   mbedtls_ms_time_t mbedtls_ms_time(void);            monotonic milliseconds
+ *   struct tm *mbedtls_platform_gmtime_r(const mbedtls_time_t *tt, struct tm *buf);
+ * and at start-up, before any other Mbed TLS call:
+ *   mbedtls_memory_buffer_alloc_init(arena, sizeof arena);
+ *   mbedtls_platform_set_time(wall_clock);               seconds since 1970
+ *   mbedtls_platform_set_snprintf(...); mbedtls_platform_set_vsnprintf(...);
+ *   mbedtls_platform_set_printf(...)                     optional, self-test/debug text only
+ * Until then mbedtls_calloc() returns NULL and mbedtls_time() returns 0, so a board that
+ * forgets fails closed. Heap corruption detected by the arena allocator calls exit().
+ */
 #define MBEDTLS_MEMORY_BUFFER_ALLOC_C
+/* Leaves mbedtls_calloc/free without a libc default: the static arena is the only heap. */
+#define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS
+/* newlib's printf family allocates stdio buffers (malloc, _sbrk), so formatting goes through
+ * function pointers the board sets to its own allocation-free implementation. */
+#define MBEDTLS_PLATFORM_SNPRINTF_ALT
+#define MBEDTLS_PLATFORM_VSNPRINTF_ALT
+#define MBEDTLS_PLATFORM_PRINTF_ALT
 #define MBEDTLS_NO_PLATFORM_ENTROPY
 #define MBEDTLS_ENTROPY_HARDWARE_ALT
-#define MBEDTLS_HAVE_TIME
-#define MBEDTLS_HAVE_TIME_DATE
 #define MBEDTLS_PLATFORM_TIME_ALT
+/* 3.6 needs mbedtls_ms_time() whenever MBEDTLS_HAVE_TIME is set and only knows Unix/Windows. */
+#define MBEDTLS_PLATFORM_MS_TIME_ALT
+/* Otherwise Mbed TLS falls back to gmtime(), whose newlib-nano buffer is lazily malloc'ed. */
 #define MBEDTLS_PLATFORM_GMTIME_R_ALT
 #else
-#define MBEDTLS_HAVE_TIME
-#define MBEDTLS_HAVE_TIME_DATE
 #define MBEDTLS_FS_IO
 #define MBEDTLS_NET_C
 #define MBEDTLS_TIMING_C

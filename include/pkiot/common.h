@@ -64,6 +64,7 @@ extern "C" {
     X(PKIOT_E_B64_BAD_PADDING, -0x202, "base64: invalid padding or length")                    \
     X(PKIOT_E_PEM_NO_BEGIN, -0x203, "PEM: no BEGIN line")                                      \
     X(PKIOT_E_PEM_NO_END, -0x204, "PEM: missing or mismatched END line")                       \
+    X(PKIOT_E_PEM_BAD_LABEL, -0x205, "PEM: malformed BEGIN line or label")                     \
     /* HTTP 0x300.. */                                                                         \
     X(PKIOT_E_HTTP_BAD_STATUS_LINE, -0x301, "HTTP: malformed status line")                     \
     X(PKIOT_E_HTTP_BAD_HEADER, -0x302, "HTTP: malformed header line")                          \
@@ -79,6 +80,7 @@ extern "C" {
     X(PKIOT_E_HTTP_CONTENT_TYPE, -0x30C, "HTTP: unexpected Content-Type")                      \
     X(PKIOT_E_HTTP_AUTH_REQUIRED, -0x30D, "HTTP: server requires authentication")              \
     X(PKIOT_E_HTTP_MULTIPART, -0x30E, "HTTP: malformed multipart body")                        \
+    X(PKIOT_E_HTTP_TRANSFER_ENCODING, -0x30F, "HTTP: unsupported Transfer-Encoding")           \
     /* JSON 0x400.. */                                                                         \
     X(PKIOT_E_JSON_SYNTAX, -0x401, "JSON: syntax error")                                       \
     X(PKIOT_E_JSON_TYPE, -0x402, "JSON: value has the wrong type")                             \
@@ -87,6 +89,7 @@ extern "C" {
     /* time 0x500.. */                                                                         \
     X(PKIOT_E_TIME_FORMAT, -0x501, "time: malformed UTCTime/GeneralizedTime/HTTP-date")        \
     X(PKIOT_E_TIME_UNKNOWN, -0x502, "time: wall clock not available")                          \
+    X(PKIOT_E_TIME_RANGE, -0x503, "time: field out of range or year outside 0000..9999")       \
     /* X.509 / CSR / CMS 0x600.. */                                                            \
     X(PKIOT_E_X509_FORMAT, -0x601, "X.509: malformed certificate")                             \
     X(PKIOT_E_X509_DN_SYNTAX, -0x602, "X.509: malformed distinguished name string")            \
@@ -100,6 +103,7 @@ extern "C" {
     X(PKIOT_E_CERT_BAD_SIGNATURE, -0x60A, "certificate signature does not verify")             \
     X(PKIOT_E_CSRATTRS_FORMAT, -0x60B, "EST csrattrs: malformed attribute list")               \
     X(PKIOT_E_PKCS8_FORMAT, -0x60C, "PKCS#8: malformed private key")                           \
+    X(PKIOT_E_CERT_NOT_CA, -0x60D, "issuer certificate is not allowed to issue certificates") \
     /* crypto port 0x700.. */                                                                  \
     X(PKIOT_E_CRYPTO, -0x701, "crypto: operation failed")                                      \
     X(PKIOT_E_CRYPTO_RNG, -0x702, "crypto: random number generator failed")                    \

@@ -47,7 +47,7 @@
 #define PKIOT_CERT_MAX 2048
 #endif
 #ifndef PKIOT_CKPT_MAX
-#define PKIOT_CKPT_MAX 2560
+#define PKIOT_CKPT_MAX 4096
 #endif
 
 #ifndef PKIOT_LOG_LEVEL

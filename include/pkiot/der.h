@@ -55,7 +55,9 @@ typedef struct pkiot_der_cursor {
 
 /** One decoded element. Pointers refer into the cursor's buffer. */
 typedef struct pkiot_der_tlv {
-    uint32_t tag;       /**< identifier octet(s); low-tag-number form is the identifier byte */
+    uint32_t tag;       /**< identifier octet(s); low-tag-number form is the identifier byte,
+                             high-tag-number form packs its 2..4 octets big-endian
+                             (e.g. [31] constructed context tag = 0xBF1F) */
     const uint8_t *val; /**< contents octets */
     size_t len;         /**< contents length */
     const uint8_t *raw; /**< first identifier octet (whole element, for hashing/copying) */
@@ -79,6 +81,18 @@ int pkiot_der_at_end(const pkiot_der_cursor_t *cur);
  */
 int pkiot_der_next(pkiot_der_cursor_t *cur, pkiot_der_tlv_t *tlv);
 
+/**
+ * Like pkiot_der_next() but accepts BER lengths: the indefinite form on constructed elements
+ * (the element ends at its matching end-of-contents octets, nested up to PKIOT_DER_MAX_DEPTH
+ * indefinite levels) and non-minimal definite lengths. For an indefinite element, @p tlv->len
+ * excludes the closing 00 00 while @p tlv->raw_len includes it. Walk the contents with
+ * pkiot_der_next_ber() again; BER constructed strings are returned as they are (tag 0x24 for
+ * a constructed OCTET STRING), their segments are the caller's to join.
+ * @return as pkiot_der_next(), plus PKIOT_E_DER_TOO_DEEP, and PKIOT_E_DER_BAD_LENGTH for an
+ *         indefinite length on a primitive element.
+ */
+int pkiot_der_next_ber(pkiot_der_cursor_t *cur, pkiot_der_tlv_t *tlv);
+
 /** Read the next element and require tag @p tag (PKIOT_E_DER_BAD_TAG otherwise; the cursor
  *  does not move on failure). */
 int pkiot_der_expect(pkiot_der_cursor_t *cur, uint32_t tag, pkiot_der_tlv_t *tlv);
@@ -97,7 +111,8 @@ int pkiot_der_peek_tag(const pkiot_der_cursor_t *cur, uint32_t *tag);
 int pkiot_der_finish(const pkiot_der_cursor_t *cur);
 
 /** Decode a non-negative INTEGER element that fits in 32 bits (PKIOT_E_DER_BAD_VALUE for
- *  negative or non-minimal, PKIOT_E_OVERFLOW for too large). */
+ *  empty, negative or non-minimal, PKIOT_E_OVERFLOW for too large). Only the contents are
+ *  checked, not the tag, so ENUMERATED and implicitly tagged integers decode too. */
 int pkiot_der_get_u32(const pkiot_der_tlv_t *tlv, uint32_t *out);
 
 /** Decode a BOOLEAN element (DER: 0x00 or 0xFF only). */

@@ -1,0 +1,444 @@
+/* Calendar arithmetic, ASN.1 times, HTTP-date and Retry-After. */
+#include "pkiot/datetime.h"
+
+#include <string.h>
+
+#define SECS_PER_DAY INT64_C(86400)
+/* Days from 0000-01-01 to 1970-01-01. */
+#define EPOCH_DAYS INT64_C(719528)
+/* Days in a 400-year Gregorian cycle. */
+#define CYCLE_DAYS INT64_C(146097)
+
+static const uint16_t k_days_before_month[12] = {0,   31,  59,  90,  120, 151,
+                                                 181, 212, 243, 273, 304, 334};
+
+static int is_leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int64_t y, int64_t m)
+{
+    static const uint8_t dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return dim[m - 1] + ((m == 2 && is_leap(y)) ? 1 : 0);
+}
+
+/* Days from 0000-01-01 to y-01-01, for y >= 0 (year 0 is a leap year). */
+static int64_t days_before_year(int64_t y)
+{
+    if (y <= 0) {
+        return 0;
+    }
+    int64_t p = y - 1;
+    return 365 * y + p / 4 - p / 100 + p / 400 + 1;
+}
+
+int pkiot_time_to_civil(int64_t t, pkiot_datetime_t *dt)
+{
+    if (dt == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    if (t < PKIOT_TIME_MIN || t > PKIOT_TIME_MAX) {
+        return PKIOT_E_TIME_RANGE;
+    }
+    int64_t days = t / SECS_PER_DAY;
+    int64_t secs = t % SECS_PER_DAY;
+    if (secs < 0) {
+        secs += SECS_PER_DAY;
+        days--;
+    }
+    int64_t d = days + EPOCH_DAYS; /* days since 0000-01-01, >= 0 */
+    /* The cycle-average estimate is off by at most one year either way. */
+    int64_t y = d * 400 / CYCLE_DAYS;
+    while (days_before_year(y + 1) <= d) {
+        y++;
+    }
+    while (y > 0 && days_before_year(y) > d) {
+        y--;
+    }
+    int64_t doy = d - days_before_year(y);
+    int64_t m = 12;
+    int64_t leap = is_leap(y) ? 1 : 0;
+    while (m > 1 && doy < k_days_before_month[m - 1] + (m > 2 ? leap : 0)) {
+        m--;
+    }
+    int64_t mday = doy - k_days_before_month[m - 1] - (m > 2 ? leap : 0) + 1;
+
+    dt->year = (uint16_t)y;
+    dt->month = (uint8_t)m;
+    dt->day = (uint8_t)mday;
+    dt->hour = (uint8_t)(secs / 3600);
+    dt->minute = (uint8_t)(secs / 60 % 60);
+    dt->second = (uint8_t)(secs % 60);
+    /* 1970-01-01 was a Thursday. */
+    int64_t wd = (days % 7 + 7 + 4) % 7;
+    dt->wday = (uint8_t)wd;
+    return PKIOT_OK;
+}
+
+/* Validate and convert; @p max_sec is 59, or 60 where a leap second is allowed. */
+static int from_fields(int64_t y, int64_t mo, int64_t d, int64_t h, int64_t mi, int64_t s,
+                       int64_t max_sec, int64_t *t)
+{
+    if (y < 0 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
+        h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > max_sec) {
+        return PKIOT_E_TIME_RANGE;
+    }
+    int64_t days = days_before_year(y) + k_days_before_month[mo - 1] +
+                   ((mo > 2 && is_leap(y)) ? 1 : 0) + (d - 1) - EPOCH_DAYS;
+    int64_t r = days * SECS_PER_DAY + h * 3600 + mi * 60 + s;
+    if (r > PKIOT_TIME_MAX) {
+        return PKIOT_E_TIME_RANGE; /* 9999-12-31T23:59:60 */
+    }
+    *t = r;
+    return PKIOT_OK;
+}
+
+int pkiot_time_from_civil(const pkiot_datetime_t *dt, int64_t *t)
+{
+    if (dt == NULL || t == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    return from_fields(dt->year, dt->month, dt->day, dt->hour, dt->minute, dt->second, 59, t);
+}
+
+/* ---- ASN.1 ------------------------------------------------------------------------------ */
+
+/* Value of @p n decimal digits at @p s, or -1 when any is not a digit. */
+static int64_t digits(const uint8_t *s, size_t n)
+{
+    int64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return -1;
+        }
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* "MMDDHHMMSSZ" after the year digits. */
+static int parse_asn1_tail(int64_t year, const uint8_t *s, int64_t *t)
+{
+    int64_t mo = digits(s, 2), d = digits(s + 2, 2), h = digits(s + 4, 2);
+    int64_t mi = digits(s + 6, 2), sec = digits(s + 8, 2);
+    if (mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0 || s[10] != 'Z') {
+        return PKIOT_E_TIME_FORMAT;
+    }
+    return from_fields(year, mo, d, h, mi, sec, 59, t);
+}
+
+int pkiot_time_parse_utc(const uint8_t *s, size_t len, int64_t *t)
+{
+    if (t == NULL || (s == NULL && len != 0)) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    if (len != PKIOT_TIME_UTC_LEN) {
+        return PKIOT_E_TIME_FORMAT;
+    }
+    int64_t yy = digits(s, 2);
+    if (yy < 0) {
+        return PKIOT_E_TIME_FORMAT;
+    }
+    return parse_asn1_tail(yy >= 50 ? 1900 + yy : 2000 + yy, s + 2, t);
+}
+
+int pkiot_time_parse_generalized(const uint8_t *s, size_t len, int64_t *t)
+{
+    if (t == NULL || (s == NULL && len != 0)) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    if (len != PKIOT_TIME_GENERALIZED_LEN) {
+        return PKIOT_E_TIME_FORMAT;
+    }
+    int64_t y = digits(s, 4);
+    if (y < 0) {
+        return PKIOT_E_TIME_FORMAT;
+    }
+    return parse_asn1_tail(y, s + 4, t);
+}
+
+int pkiot_time_parse_der(const pkiot_der_tlv_t *tlv, int64_t *t)
+{
+    if (tlv == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    if (tlv->tag == PKIOT_DER_UTC_TIME) {
+        return pkiot_time_parse_utc(tlv->val, tlv->len, t);
+    }
+    if (tlv->tag == PKIOT_DER_GENERALIZED_TIME) {
+        return pkiot_time_parse_generalized(tlv->val, tlv->len, t);
+    }
+    return PKIOT_E_DER_BAD_TAG;
+}
+
+static void put_digits(char *o, uint32_t v, size_t n)
+{
+    while (n-- > 0) {
+        o[n] = (char)('0' + v % 10u);
+        v /= 10u;
+    }
+}
+
+/* Writes the 4- or 2-digit year form; @p year_digits is 4 or 2. */
+static int write_asn1(int64_t t, size_t year_digits, char *out, size_t cap, size_t *out_len)
+{
+    pkiot_datetime_t dt;
+    if (out == NULL && cap != 0) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    int rc = pkiot_time_to_civil(t, &dt);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    if (year_digits == 2 && (dt.year < 1950 || dt.year > 2049)) {
+        return PKIOT_E_TIME_RANGE;
+    }
+    size_t n = year_digits + 11u;
+    if (cap < n) {
+        return PKIOT_E_BUFFER_TOO_SMALL;
+    }
+    put_digits(out, (uint32_t)dt.year % (year_digits == 2 ? 100u : 10000u), year_digits);
+    char *o = out + year_digits;
+    put_digits(o, dt.month, 2);
+    put_digits(o + 2, dt.day, 2);
+    put_digits(o + 4, dt.hour, 2);
+    put_digits(o + 6, dt.minute, 2);
+    put_digits(o + 8, dt.second, 2);
+    o[10] = 'Z';
+    if (out_len != NULL) {
+        *out_len = n;
+    }
+    return PKIOT_OK;
+}
+
+int pkiot_time_write_generalized(int64_t t, char *out, size_t cap, size_t *out_len)
+{
+    return write_asn1(t, 4, out, cap, out_len);
+}
+
+int pkiot_time_write_utc(int64_t t, char *out, size_t cap, size_t *out_len)
+{
+    return write_asn1(t, 2, out, cap, out_len);
+}
+
+void pkiot_time_der_write(pkiot_der_writer_t *w, uint32_t tag, int64_t t)
+{
+    char buf[PKIOT_TIME_GENERALIZED_LEN];
+    size_t n = 0;
+    int rc;
+
+    if (w == NULL || w->err != PKIOT_OK) {
+        return;
+    }
+    if (tag == 0) {
+        /* RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 on. */
+        tag = (t < INT64_C(2524608000)) ? PKIOT_DER_UTC_TIME : PKIOT_DER_GENERALIZED_TIME;
+        if (t < INT64_C(-631152000)) {
+            tag = PKIOT_DER_GENERALIZED_TIME; /* before 1950 */
+        }
+    }
+    if (tag == PKIOT_DER_UTC_TIME) {
+        rc = pkiot_time_write_utc(t, buf, sizeof buf, &n);
+    } else if (tag == PKIOT_DER_GENERALIZED_TIME) {
+        rc = pkiot_time_write_generalized(t, buf, sizeof buf, &n);
+    } else {
+        rc = PKIOT_E_INVALID_ARG;
+    }
+    if (rc != PKIOT_OK) {
+        w->err = rc;
+        return;
+    }
+    pkiot_der_w_prim(w, tag, (const uint8_t *)buf, n);
+}
+
+/* ---- HTTP-date -------------------------------------------------------------------------- */
+
+typedef struct scan {
+    const char *p;
+    const char *end;
+} scan_t;
+
+static int lit(scan_t *sc, const char *s)
+{
+    size_t n = strlen(s);
+    if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, s, n) != 0) {
+        return 0;
+    }
+    sc->p += n;
+    return 1;
+}
+
+static int64_t num(scan_t *sc, size_t n)
+{
+    if ((size_t)(sc->end - sc->p) < n) {
+        return -1;
+    }
+    int64_t v = digits((const uint8_t *)sc->p, n);
+    if (v >= 0) {
+        sc->p += n;
+    }
+    return v;
+}
+
+static const char *const k_months[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+static const char *const k_days[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+static const char *const k_days_long[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                           "Friday", "Saturday", "Sunday"};
+
+static int64_t month(scan_t *sc)
+{
+    for (int64_t i = 0; i < 12; i++) {
+        if (lit(sc, k_months[i])) {
+            return i + 1;
+        }
+    }
+    return -1;
+}
+
+static int day_name(scan_t *sc, const char *const *names)
+{
+    for (size_t i = 0; i < 7; i++) {
+        if (lit(sc, names[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* time-of-day = hour ":" minute ":" second, each 2DIGIT */
+static int hms(scan_t *sc, int64_t *h, int64_t *mi, int64_t *s)
+{
+    *h = num(sc, 2);
+    if (*h < 0 || !lit(sc, ":")) {
+        return 0;
+    }
+    *mi = num(sc, 2);
+    if (*mi < 0 || !lit(sc, ":")) {
+        return 0;
+    }
+    *s = num(sc, 2);
+    return *s >= 0;
+}
+
+static void trim(const char **s, size_t *len)
+{
+    while (*len > 0 && ((*s)[0] == ' ' || (*s)[0] == '\t')) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len > 0 && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t')) {
+        (*len)--;
+    }
+}
+
+static int64_t year_of(int64_t t)
+{
+    pkiot_datetime_t dt;
+    return pkiot_time_to_civil(t, &dt) == PKIOT_OK ? (int64_t)dt.year : -1;
+}
+
+/* RFC 9110: a two-digit year more than 50 years ahead is the previous century's. */
+static int64_t expand_year(int64_t yy, int64_t now)
+{
+    int64_t cur = now >= 0 ? year_of(now) : -1;
+    if (cur < 0) {
+        return yy < 70 ? 2000 + yy : 1900 + yy;
+    }
+    int64_t y = cur - cur % 100 + yy;
+    if (y > cur + 50) {
+        y -= 100;
+    }
+    return y;
+}
+
+int pkiot_time_parse_http(const char *s, size_t len, int64_t now, int64_t *t)
+{
+    int64_t y, mo, d, h, mi, sec;
+
+    if (t == NULL || (s == NULL && len != 0)) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    trim(&s, &len);
+    if (len == 0) {
+        return PKIOT_E_TIME_FORMAT;
+    }
+    scan_t sc = {s, s + len};
+
+    if (len > 3 && s[3] == ',') {
+        /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
+        if (!day_name(&sc, k_days) || !lit(&sc, ", ") || (d = num(&sc, 2)) < 0 ||
+            !lit(&sc, " ") || (mo = month(&sc)) < 0 || !lit(&sc, " ") || (y = num(&sc, 4)) < 0 ||
+            !lit(&sc, " ") || !hms(&sc, &h, &mi, &sec) || !lit(&sc, " GMT")) {
+            return PKIOT_E_TIME_FORMAT;
+        }
+    } else if (len > 3 && s[3] == ' ') {
+        /* asctime: Sun Nov  6 08:49:37 1994 */
+        if (!day_name(&sc, k_days) || !lit(&sc, " ") || (mo = month(&sc)) < 0 ||
+            !lit(&sc, " ")) {
+            return PKIOT_E_TIME_FORMAT;
+        }
+        if (lit(&sc, " ")) {
+            d = num(&sc, 1);
+        } else {
+            d = num(&sc, 2);
+        }
+        if (d < 0 || !lit(&sc, " ") || !hms(&sc, &h, &mi, &sec) || !lit(&sc, " ") ||
+            (y = num(&sc, 4)) < 0) {
+            return PKIOT_E_TIME_FORMAT;
+        }
+    } else {
+        /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
+        int64_t yy;
+        if (!day_name(&sc, k_days_long) || !lit(&sc, ", ") || (d = num(&sc, 2)) < 0 ||
+            !lit(&sc, "-") || (mo = month(&sc)) < 0 || !lit(&sc, "-") ||
+            (yy = num(&sc, 2)) < 0 || !lit(&sc, " ") || !hms(&sc, &h, &mi, &sec) ||
+            !lit(&sc, " GMT")) {
+            return PKIOT_E_TIME_FORMAT;
+        }
+        y = expand_year(yy, now);
+    }
+    if (sc.p != sc.end) {
+        return PKIOT_E_TIME_FORMAT;
+    }
+    return from_fields(y, mo, d, h, mi, sec, 60, t);
+}
+
+int pkiot_time_parse_retry_after(const char *s, size_t len, int64_t now,
+                                 pkiot_retry_after_t *ra)
+{
+    if (ra == NULL || (s == NULL && len != 0)) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    trim(&s, &len);
+    if (len == 0) {
+        return PKIOT_E_TIME_FORMAT;
+    }
+    if (s[0] >= '0' && s[0] <= '9') {
+        int64_t v = 0;
+        for (size_t i = 0; i < len; i++) {
+            if (s[i] < '0' || s[i] > '9') {
+                return PKIOT_E_TIME_FORMAT;
+            }
+            int64_t dgt = s[i] - '0';
+            if (v > (INT64_MAX - dgt) / 10) {
+                return PKIOT_E_OVERFLOW;
+            }
+            v = v * 10 + dgt;
+        }
+        ra->is_date = 0;
+        ra->delay = v;
+        ra->at = now < 0 ? -1 : (now > INT64_MAX - v ? INT64_MAX : now + v);
+        return PKIOT_OK;
+    }
+    int64_t at;
+    int rc = pkiot_time_parse_http(s, len, now, &at);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    ra->is_date = 1;
+    ra->at = at;
+    ra->delay = now < 0 ? -1 : (at > now ? at - now : 0);
+    return PKIOT_OK;
+}

@@ -1,0 +1,1327 @@
+/* HTTP/1.1 client codec: request writer, push response parser, header value helpers. */
+#include "pkiot/http.h"
+
+#include "pkiot/base64.h"
+
+#include <string.h>
+
+/* ----------------------------------------------------------------------------------------- */
+/* Character helpers                                                                         */
+/* ----------------------------------------------------------------------------------------- */
+
+static int lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
+}
+
+static int is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int is_ows(int c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* RFC 9110 tchar */
+static int is_tchar(int c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)) {
+        return 1;
+    }
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* field-value octets: HTAB, SP, VCHAR, obs-text */
+static int is_field_char(int c)
+{
+    return c == '\t' || (c >= 0x20 && c != 0x7F);
+}
+
+/* Case-insensitive equality of a counted string with a NUL-terminated one. */
+static int ci_eq(const char *a, size_t alen, const char *b)
+{
+    size_t i;
+    for (i = 0; i < alen; i++) {
+        if (b[i] == '\0' || lower((unsigned char)a[i]) != lower((unsigned char)b[i])) {
+            return 0;
+        }
+    }
+    return b[i] == '\0';
+}
+
+static void trim(const char **s, const char **e)
+{
+    while (*s < *e && is_ows((unsigned char)**s)) {
+        (*s)++;
+    }
+    while (*e > *s && is_ows((unsigned char)(*e)[-1])) {
+        (*e)--;
+    }
+}
+
+/*
+ * Parse a quoted-string starting at *pp (which must point at '"'). Unescaped content goes to
+ * out (when non-NULL) up to cap bytes; *olen receives the full unescaped length.
+ * Returns 0, or -1 when malformed (unterminated, control characters).
+ */
+static int parse_quoted(const char **pp, const char *end, char *out, size_t cap, size_t *olen)
+{
+    const char *p = *pp;
+    size_t n = 0;
+    if (p >= end || *p != '"') {
+        return -1;
+    }
+    p++;
+    while (p < end) {
+        int c = (unsigned char)*p++;
+        if (c == '"') {
+            *pp = p;
+            *olen = n;
+            return 0;
+        }
+        if (c == '\\') {
+            if (p >= end) {
+                return -1;
+            }
+            c = (unsigned char)*p++;
+        }
+        if (!is_field_char(c)) {
+            return -1;
+        }
+        if (out != NULL && n < cap) {
+            out[n] = (char)c;
+        }
+        n++;
+    }
+    return -1;
+}
+
+static const char *skip_token(const char *p, const char *end)
+{
+    while (p < end && is_tchar((unsigned char)*p)) {
+        p++;
+    }
+    return p;
+}
+
+static const char *skip_ows(const char *p, const char *end)
+{
+    while (p < end && is_ows((unsigned char)*p)) {
+        p++;
+    }
+    return p;
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* Request writer                                                                            */
+/* ----------------------------------------------------------------------------------------- */
+
+typedef struct wr {
+    uint8_t *buf;
+    size_t cap;
+    size_t len;
+    int overflow; /* size_t wrapped: cannot even report the size */
+} wr_t;
+
+static void put(wr_t *w, const void *data, size_t n)
+{
+    if (n > SIZE_MAX - w->len) {
+        w->overflow = 1;
+        return;
+    }
+    if (w->buf != NULL && w->len <= w->cap && n <= w->cap - w->len) {
+        memcpy(w->buf + w->len, data, n);
+    }
+    w->len += n;
+}
+
+static void puts_(wr_t *w, const char *s)
+{
+    put(w, s, strlen(s));
+}
+
+static void put_u64(wr_t *w, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[sizeof tmp - 1 - n] = (char)('0' + (int)(v % 10u));
+        v /= 10u;
+        n++;
+    } while (v != 0 && n < sizeof tmp);
+    put(w, tmp + sizeof tmp - n, n);
+}
+
+static void put_header(wr_t *w, const char *name, const char *value)
+{
+    puts_(w, name);
+    put(w, ": ", 2);
+    puts_(w, value);
+    put(w, "\r\n", 2);
+}
+
+/* A header value: field chars only, no CR/LF. */
+static int value_ok(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (!is_field_char((unsigned char)*s)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* request-target / host: visible ASCII or obs-text, no spaces. */
+static int visible_ok(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c <= 0x20 || c == 0x7F) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Header lines each ending in CRLF, no bare CR or LF, no empty line. */
+static int extra_ok(const char *s)
+{
+    size_t i, n = strlen(s);
+    size_t line_start = 0;
+    if (n == 0) {
+        return 1;
+    }
+    if (n < 2 || s[n - 2] != '\r' || s[n - 1] != '\n') {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '\r') {
+            if (i + 1 >= n || s[i + 1] != '\n' || i == line_start) {
+                return 0;
+            }
+            i++;
+            line_start = i + 1;
+        } else if (c == '\n' || (c < 0x20 && c != '\t') || c == 0x7F) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * Basic credentials are base64-encoded through a small staging block straight into the
+ * output, so "user:password" never exists as one temporary string; the block and its
+ * encoding are wiped afterwards.
+ */
+#define B64_STAGE 48 /* multiple of 3 */
+
+typedef struct b64w {
+    wr_t *w;
+    uint8_t in[B64_STAGE];
+    char out[PKIOT_BASE64_ENCODED_LEN(B64_STAGE)];
+    size_t n;
+    int rc;
+} b64w_t;
+
+static void b64_flush(b64w_t *b)
+{
+    size_t olen = 0;
+    if (b->n == 0) {
+        return;
+    }
+    if (pkiot_base64_encode(b->in, b->n, b->out, sizeof b->out, &olen) != PKIOT_OK) {
+        b->rc = PKIOT_E_INTERNAL;
+    } else {
+        put(b->w, b->out, olen);
+    }
+    b->n = 0;
+}
+
+static void b64_feed(b64w_t *b, const char *s, size_t len)
+{
+    size_t i;
+    for (i = 0; i < len; i++) {
+        b->in[b->n++] = (uint8_t)s[i];
+        if (b->n == B64_STAGE) {
+            b64_flush(b);
+        }
+    }
+}
+
+static int put_basic_auth(wr_t *w, const char *user, const char *password)
+{
+    b64w_t b;
+    int rc;
+    memset(&b, 0, sizeof b);
+    b.w = w;
+    puts_(w, "Authorization: Basic ");
+    b64_feed(&b, user, strlen(user));
+    b64_feed(&b, ":", 1);
+    b64_feed(&b, password, strlen(password));
+    b64_flush(&b);
+    rc = b.rc;
+    pkiot_zeroize(&b, sizeof b);
+    put(w, "\r\n", 2);
+    return rc;
+}
+
+static int ci_streq(const char *a, const char *b)
+{
+    return ci_eq(a, strlen(a), b);
+}
+
+static int write_head(const pkiot_http_req_t *req, wr_t *w)
+{
+    const char *s;
+    int cl;
+
+    if (req->method == NULL || req->host == NULL || req->target == NULL ||
+        req->method[0] == '\0' || req->host[0] == '\0' || req->target[0] == '\0') {
+        return PKIOT_E_INVALID_ARG;
+    }
+    for (s = req->method; *s != '\0'; s++) {
+        if (!is_tchar((unsigned char)*s)) {
+            return PKIOT_E_INVALID_ARG;
+        }
+    }
+    if (!visible_ok(req->target) || !visible_ok(req->host) ||
+        (req->target_suffix != NULL && !visible_ok(req->target_suffix)) ||
+        strchr(req->host, '/') != NULL || strchr(req->host, '@') != NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    if ((req->content_type != NULL && !value_ok(req->content_type)) ||
+        (req->accept != NULL && !value_ok(req->accept)) ||
+        (req->user_agent != NULL && !value_ok(req->user_agent)) ||
+        (req->extra_headers != NULL && !extra_ok(req->extra_headers))) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    if ((req->user == NULL) != (req->password == NULL)) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    if (req->user != NULL) {
+        /* RFC 7617: no ':' in the user-id, no control characters in either part. */
+        if (strchr(req->user, ':') != NULL || !value_ok(req->user) || !value_ok(req->password)) {
+            return PKIOT_E_INVALID_ARG;
+        }
+    }
+
+    puts_(w, req->method);
+    put(w, " ", 1);
+    puts_(w, req->target);
+    if (req->target_suffix != NULL) {
+        puts_(w, req->target_suffix);
+    }
+    puts_(w, " HTTP/1.1\r\nHost: ");
+    if (strchr(req->host, ':') != NULL && req->host[0] != '[') {
+        put(w, "[", 1);
+        puts_(w, req->host);
+        put(w, "]", 1);
+    } else {
+        puts_(w, req->host);
+    }
+    if (req->port != 0 && req->port != (req->tls ? 443 : 80)) {
+        put(w, ":", 1);
+        put_u64(w, req->port);
+    }
+    put(w, "\r\n", 2);
+    if (req->user_agent != NULL) {
+        put_header(w, "User-Agent", req->user_agent);
+    }
+    if (req->accept != NULL) {
+        put_header(w, "Accept", req->accept);
+    }
+    if (req->user != NULL) {
+        int rc = put_basic_auth(w, req->user, req->password);
+        if (rc != PKIOT_OK) {
+            return rc;
+        }
+    }
+    if (req->content_type != NULL) {
+        put_header(w, "Content-Type", req->content_type);
+    }
+    cl = req->body_len > 0 || req->content_type != NULL ||
+         !(ci_streq(req->method, "GET") || ci_streq(req->method, "HEAD"));
+    if (cl) {
+        puts_(w, "Content-Length: ");
+        put_u64(w, (uint64_t)req->body_len);
+        put(w, "\r\n", 2);
+    }
+    puts_(w, req->keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
+    if (req->extra_headers != NULL) {
+        puts_(w, req->extra_headers);
+    }
+    put(w, "\r\n", 2);
+    return PKIOT_OK;
+}
+
+static int finish_write(wr_t *w, size_t *out_len)
+{
+    if (w->overflow) {
+        *out_len = SIZE_MAX;
+        return PKIOT_E_BUFFER_TOO_SMALL;
+    }
+    *out_len = w->len;
+    return w->len > w->cap ? PKIOT_E_BUFFER_TOO_SMALL : PKIOT_OK;
+}
+
+int pkiot_http_write_head(const pkiot_http_req_t *req, uint8_t *buf, size_t cap,
+                          size_t *out_len)
+{
+    wr_t w;
+    int rc;
+    if (req == NULL || out_len == NULL || (buf == NULL && cap != 0)) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    *out_len = 0;
+    w.buf = buf;
+    w.cap = cap;
+    w.len = 0;
+    w.overflow = 0;
+    rc = write_head(req, &w);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    return finish_write(&w, out_len);
+}
+
+int pkiot_http_write_request(const pkiot_http_req_t *req, const uint8_t *body, uint8_t *buf,
+                             size_t cap, size_t *out_len)
+{
+    wr_t w;
+    int rc;
+    if (req == NULL || out_len == NULL || (buf == NULL && cap != 0) ||
+        (body == NULL && req->body_len != 0)) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    *out_len = 0;
+    w.buf = buf;
+    w.cap = cap;
+    w.len = 0;
+    w.overflow = 0;
+    rc = write_head(req, &w);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    if (req->body_len > 0) {
+        put(&w, body, req->body_len);
+    }
+    return finish_write(&w, out_len);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* Response parser                                                                           */
+/* ----------------------------------------------------------------------------------------- */
+
+enum {
+    ST_STATUS = 0,  /* waiting for the status line */
+    ST_HEADER,      /* header lines */
+    ST_BODY_LEN,    /* Content-Length body */
+    ST_BODY_CLOSE,  /* body delimited by connection close */
+    ST_CHUNK_SIZE,  /* chunk-size [chunk-ext] line */
+    ST_CHUNK_DATA,  /* chunk-data */
+    ST_CHUNK_CRLF,  /* CRLF after chunk-data */
+    ST_TRAILER,     /* trailer section */
+    ST_DONE
+};
+
+static void reset_head(pkiot_http_resp_t *r)
+{
+    memset(r->field, 0, sizeof r->field);
+    memset(r->link, 0, sizeof r->link);
+    r->n_links = 0;
+    r->links_dropped = 0;
+    r->store_used = 0;
+    r->has_content_length = 0;
+    r->content_length = 0;
+    r->chunked = 0;
+    r->te_seen = 0;
+    r->conn_close = 0;
+    r->conn_keep_alive = 0;
+    r->status = 0;
+    r->version = 0;
+    r->reason[0] = '\0';
+}
+
+int pkiot_http_resp_init(pkiot_http_resp_t *r, uint8_t *body, size_t body_cap, unsigned flags)
+{
+    if (r == NULL || (body == NULL && body_cap != 0)) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    /* The line buffer and store are overwritten before being read; only reset the rest. */
+    reset_head(r);
+    r->body = body;
+    r->body_cap = body_cap;
+    r->body_len = 0;
+    r->keep_alive = 0;
+    r->state = ST_STATUS;
+    r->flags = (uint8_t)(flags & PKIOT_HTTP_RESP_HEAD);
+    r->n_interim = 0;
+    r->err = 0;
+    r->cb = NULL;
+    r->cb_arg = NULL;
+    r->remaining = 0;
+    r->line_len = 0;
+    r->n_headers = 0;
+    return PKIOT_OK;
+}
+
+void pkiot_http_resp_set_body_cb(pkiot_http_resp_t *r, pkiot_http_body_cb cb, void *arg)
+{
+    if (r != NULL) {
+        r->cb = cb;
+        r->cb_arg = arg;
+    }
+}
+
+int pkiot_http_resp_headers_done(const pkiot_http_resp_t *r)
+{
+    return r != NULL && r->state > ST_HEADER && r->status >= 200;
+}
+
+/* Copy a value into the store; first occurrence wins. */
+static void store_ref(pkiot_http_resp_t *r, pkiot_http_ref_t *ref, const char *v, size_t n)
+{
+    if (ref->state != 0) {
+        return;
+    }
+    if (n > (size_t)(PKIOT_HTTP_STORE_SIZE - r->store_used)) {
+        ref->state = 2;
+        return;
+    }
+    memcpy(r->store + r->store_used, v, n);
+    ref->off = r->store_used;
+    ref->len = (uint16_t)n;
+    ref->state = 1;
+    r->store_used = (uint16_t)(r->store_used + n);
+}
+
+/* Store a token or quoted-string value at *pp; advances *pp. Returns 0 or -1 if malformed. */
+static int store_param_value(pkiot_http_resp_t *r, pkiot_http_ref_t *ref, const char **pp,
+                             const char *end)
+{
+    const char *p = *pp;
+    if (p < end && *p == '"') {
+        size_t n;
+        size_t room = (size_t)(PKIOT_HTTP_STORE_SIZE - r->store_used);
+        if (parse_quoted(&p, end, NULL, 0, &n) != 0) {
+            return -1;
+        }
+        if (ref->state == 0) {
+            if (n > room) {
+                ref->state = 2;
+            } else {
+                const char *q = *pp;
+                (void)parse_quoted(&q, end, r->store + r->store_used, n, &n);
+                ref->off = r->store_used;
+                ref->len = (uint16_t)n;
+                ref->state = 1;
+                r->store_used = (uint16_t)(r->store_used + n);
+            }
+        }
+    } else {
+        const char *t = skip_token(p, end);
+        if (t == p) {
+            return -1;
+        }
+        store_ref(r, ref, p, (size_t)(t - p));
+        p = t;
+    }
+    *pp = p;
+    return 0;
+}
+
+/* Link: <uri>; rel="up"; title="x", <uri2>; rel=index   (RFC 8288 §3) */
+static void parse_link(pkiot_http_resp_t *r, const char *p, const char *end)
+{
+    for (;;) {
+        const char *url, *url_end;
+        const char *rel = NULL, *rel_end = NULL;
+        while (p < end && (is_ows((unsigned char)*p) || *p == ',')) {
+            p++;
+        }
+        if (p >= end || *p != '<') {
+            return; /* done, or malformed: keep what was parsed */
+        }
+        url = ++p;
+        while (p < end && *p != '>') {
+            p++;
+        }
+        if (p >= end) {
+            return;
+        }
+        url_end = p++;
+        for (;;) {
+            const char *name, *name_end, *val, *val_end;
+            p = skip_ows(p, end);
+            if (p >= end || *p == ',') {
+                break;
+            }
+            if (*p != ';') {
+                return;
+            }
+            p = skip_ows(p + 1, end);
+            name = p;
+            p = skip_token(p, end);
+            name_end = p;
+            if (name == name_end) {
+                return;
+            }
+            p = skip_ows(p, end);
+            if (p >= end || *p != '=') {
+                continue; /* valueless parameter */
+            }
+            p = skip_ows(p + 1, end);
+            if (p < end && *p == '"') {
+                size_t n;
+                val = p + 1;
+                if (parse_quoted(&p, end, NULL, 0, &n) != 0) {
+                    return;
+                }
+                val_end = p - 1;
+            } else {
+                val = p;
+                p = skip_token(p, end);
+                val_end = p;
+            }
+            /* RFC 8288: only the first rel parameter counts. */
+            if (rel == NULL && ci_eq(name, (size_t)(name_end - name), "rel")) {
+                rel = val;
+                rel_end = val_end;
+            }
+        }
+        if (rel != NULL) {
+            size_t need = (size_t)(url_end - url) + (size_t)(rel_end - rel);
+            if (r->n_links >= PKIOT_HTTP_LINKS_MAX ||
+                need > (size_t)(PKIOT_HTTP_STORE_SIZE - r->store_used)) {
+                r->links_dropped = 1;
+            } else {
+                store_ref(r, &r->link[r->n_links].url, url, (size_t)(url_end - url));
+                store_ref(r, &r->link[r->n_links].rel, rel, (size_t)(rel_end - rel));
+                r->n_links++;
+            }
+        }
+    }
+}
+
+/* WWW-Authenticate: keep the first challenge's scheme and realm. */
+static void parse_www_auth(pkiot_http_resp_t *r, const char *p, const char *end)
+{
+    const char *scheme = p;
+    if (r->field[PKIOT_HTTP_F_AUTH_SCHEME].state != 0) {
+        return;
+    }
+    p = skip_token(p, end);
+    if (p == scheme) {
+        return;
+    }
+    store_ref(r, &r->field[PKIOT_HTTP_F_AUTH_SCHEME], scheme, (size_t)(p - scheme));
+    for (;;) {
+        const char *name, *name_end;
+        while (p < end && (is_ows((unsigned char)*p) || *p == ',')) {
+            p++;
+        }
+        name = p;
+        p = skip_token(p, end);
+        name_end = p;
+        if (name == name_end) {
+            return;
+        }
+        p = skip_ows(p, end);
+        if (p >= end || *p != '=') {
+            return; /* token68 or the next challenge's scheme */
+        }
+        p = skip_ows(p + 1, end);
+        if (ci_eq(name, (size_t)(name_end - name), "realm")) {
+            (void)store_param_value(r, &r->field[PKIOT_HTTP_F_AUTH_REALM], &p, end);
+            return;
+        }
+        if (p < end && *p == '"') {
+            size_t n;
+            if (parse_quoted(&p, end, NULL, 0, &n) != 0) {
+                return;
+            }
+        } else {
+            const char *t = p;
+            /* token68-like values may contain '/' and '='; skip to the next comma */
+            while (p < end && *p != ',') {
+                p++;
+            }
+            if (p == t) {
+                return;
+            }
+        }
+    }
+}
+
+static int parse_content_length(pkiot_http_resp_t *r, const char *v, const char *end)
+{
+    uint64_t n = 0;
+    if (v == end) {
+        return PKIOT_E_HTTP_BAD_LENGTH;
+    }
+    for (; v < end; v++) {
+        unsigned d;
+        if (!is_digit((unsigned char)*v)) {
+            return PKIOT_E_HTTP_BAD_LENGTH;
+        }
+        d = (unsigned)(*v - '0');
+        if (n > (UINT64_MAX - d) / 10u) {
+            return PKIOT_E_HTTP_BAD_LENGTH;
+        }
+        n = n * 10u + d;
+    }
+    if (r->has_content_length && r->content_length != n) {
+        return PKIOT_E_HTTP_BAD_LENGTH;
+    }
+    r->has_content_length = 1;
+    r->content_length = n;
+    return PKIOT_OK;
+}
+
+static int parse_transfer_encoding(pkiot_http_resp_t *r, const char *v, const char *end)
+{
+    const char *s = v, *e;
+    /* Only a single "chunked" coding is supported; anything else would need decoding. */
+    if (r->te_seen) {
+        return PKIOT_E_HTTP_TRANSFER_ENCODING;
+    }
+    r->te_seen = 1;
+    e = skip_token(s, end);
+    if (!ci_eq(s, (size_t)(e - s), "chunked") || skip_ows(e, end) != end) {
+        return PKIOT_E_HTTP_TRANSFER_ENCODING;
+    }
+    r->chunked = 1;
+    return PKIOT_OK;
+}
+
+static void parse_connection(pkiot_http_resp_t *r, const char *p, const char *end)
+{
+    while (p < end) {
+        const char *t, *te;
+        while (p < end && (is_ows((unsigned char)*p) || *p == ',')) {
+            p++;
+        }
+        t = p;
+        while (p < end && *p != ',') {
+            p++;
+        }
+        te = p;
+        trim(&t, &te);
+        if (ci_eq(t, (size_t)(te - t), "close")) {
+            r->conn_close = 1;
+        } else if (ci_eq(t, (size_t)(te - t), "keep-alive")) {
+            r->conn_keep_alive = 1;
+        }
+    }
+}
+
+/* Validate a header/trailer line; on success the name end and the trimmed value are returned (value trimmed). */
+static int split_header(const char *line, size_t n, const char **name_end, const char **val,
+                        const char **val_end)
+{
+    const char *p = line, *end = line + n, *q;
+    if (n == 0) {
+        return PKIOT_E_HTTP_BAD_HEADER;
+    }
+    if (is_ows((unsigned char)line[0])) {
+        return PKIOT_E_HTTP_BAD_HEADER; /* obs-fold: rejected (RFC 9112 §5.2) */
+    }
+    p = skip_token(p, end);
+    if (p == line || p >= end || *p != ':') {
+        return PKIOT_E_HTTP_BAD_HEADER; /* includes whitespace before the colon */
+    }
+    *name_end = p;
+    for (q = p + 1; q < end; q++) {
+        if (!is_field_char((unsigned char)*q)) {
+            return PKIOT_E_HTTP_BAD_HEADER;
+        }
+    }
+    p++;
+    trim(&p, &end);
+    *val = p;
+    *val_end = end;
+    return PKIOT_OK;
+}
+
+static int header_line(pkiot_http_resp_t *r, const char *line, size_t n)
+{
+    const char *name_end, *v, *ve;
+    size_t nl;
+    int rc = split_header(line, n, &name_end, &v, &ve);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    if (++r->n_headers > PKIOT_HTTP_MAX_HEADERS) {
+        return PKIOT_E_HTTP_TOO_MANY_HEADERS;
+    }
+    nl = (size_t)(name_end - line);
+    switch (lower((unsigned char)line[0])) {
+    case 'c':
+        if (ci_eq(line, nl, "content-length")) {
+            return parse_content_length(r, v, ve);
+        }
+        if (ci_eq(line, nl, "content-type")) {
+            store_ref(r, &r->field[PKIOT_HTTP_F_CONTENT_TYPE], v, (size_t)(ve - v));
+        } else if (ci_eq(line, nl, "connection")) {
+            parse_connection(r, v, ve);
+        } else if (ci_eq(line, nl, "content-transfer-encoding")) {
+            store_ref(r, &r->field[PKIOT_HTTP_F_CTE], v, (size_t)(ve - v));
+        }
+        break;
+    case 't':
+        if (ci_eq(line, nl, "transfer-encoding")) {
+            return parse_transfer_encoding(r, v, ve);
+        }
+        break;
+    case 'l':
+        if (ci_eq(line, nl, "location")) {
+            store_ref(r, &r->field[PKIOT_HTTP_F_LOCATION], v, (size_t)(ve - v));
+        } else if (ci_eq(line, nl, "link")) {
+            parse_link(r, v, ve);
+        }
+        break;
+    case 'r':
+        if (ci_eq(line, nl, "replay-nonce")) {
+            store_ref(r, &r->field[PKIOT_HTTP_F_REPLAY_NONCE], v, (size_t)(ve - v));
+        } else if (ci_eq(line, nl, "retry-after")) {
+            store_ref(r, &r->field[PKIOT_HTTP_F_RETRY_AFTER], v, (size_t)(ve - v));
+        }
+        break;
+    case 'w':
+        if (ci_eq(line, nl, "www-authenticate")) {
+            parse_www_auth(r, v, ve);
+        }
+        break;
+    default:
+        break;
+    }
+    return PKIOT_OK;
+}
+
+static int status_line(pkiot_http_resp_t *r, const char *line, size_t n)
+{
+    int code;
+    size_t i, k;
+    if (n < 5 || memcmp(line, "HTTP/", 5) != 0) {
+        return PKIOT_E_HTTP_BAD_STATUS_LINE;
+    }
+    if (n >= 7 && is_digit((unsigned char)line[5]) && line[6] == ' ') {
+        return PKIOT_E_HTTP_BAD_VERSION; /* "HTTP/2 200" */
+    }
+    if (n < 12 || !is_digit((unsigned char)line[5]) || line[6] != '.' ||
+        !is_digit((unsigned char)line[7]) || line[8] != ' ') {
+        return PKIOT_E_HTTP_BAD_STATUS_LINE;
+    }
+    if (line[5] != '1') {
+        return PKIOT_E_HTTP_BAD_VERSION;
+    }
+    if (!is_digit((unsigned char)line[9]) || !is_digit((unsigned char)line[10]) ||
+        !is_digit((unsigned char)line[11]) || (n > 12 && line[12] != ' ')) {
+        return PKIOT_E_HTTP_BAD_STATUS_LINE;
+    }
+    code = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+    if (code < 100 || code > 599) {
+        return PKIOT_E_HTTP_BAD_STATUS_LINE;
+    }
+    for (i = 13; i < n; i++) {
+        if (!is_field_char((unsigned char)line[i])) {
+            return PKIOT_E_HTTP_BAD_STATUS_LINE;
+        }
+    }
+    reset_head(r);
+    r->status = code;
+    r->version = line[7] == '0' ? 10 : 11;
+    k = 0;
+    for (i = 13; i < n && k < PKIOT_HTTP_REASON_MAX; i++) {
+        r->reason[k++] = line[i];
+    }
+    r->reason[k] = '\0';
+    return PKIOT_OK;
+}
+
+/* Blank line after the headers: decide how the body is delimited (RFC 9112 §6.3). */
+static int end_of_head(pkiot_http_resp_t *r)
+{
+    if (r->status < 200) {
+        if (r->status == 101) {
+            return PKIOT_E_UNSUPPORTED;
+        }
+        if (++r->n_interim > PKIOT_HTTP_MAX_INTERIM) {
+            return PKIOT_E_UNSUPPORTED;
+        }
+        r->state = ST_STATUS;
+        return PKIOT_OK;
+    }
+    if (r->version >= 11) {
+        r->keep_alive = (uint8_t)!r->conn_close;
+    } else {
+        r->keep_alive = (uint8_t)(r->conn_keep_alive && !r->conn_close);
+    }
+    if ((r->flags & PKIOT_HTTP_RESP_HEAD) != 0 || r->status == 204 || r->status == 304) {
+        r->state = ST_DONE;
+        return PKIOT_OK;
+    }
+    if (r->chunked) {
+        if (r->has_content_length) {
+            r->keep_alive = 0; /* framing conflict: do not trust the connection afterwards */
+        }
+        r->state = ST_CHUNK_SIZE;
+        return PKIOT_OK;
+    }
+    if (r->has_content_length) {
+        if (r->cb == NULL && r->content_length > (uint64_t)r->body_cap) {
+            return PKIOT_E_HTTP_BODY_TOO_LARGE;
+        }
+        r->remaining = r->content_length;
+        r->state = r->remaining == 0 ? ST_DONE : ST_BODY_LEN;
+        return PKIOT_OK;
+    }
+    r->keep_alive = 0;
+    r->state = ST_BODY_CLOSE;
+    return PKIOT_OK;
+}
+
+static int chunk_size_line(pkiot_http_resp_t *r, const char *line, size_t n)
+{
+    const char *p = line, *end = line + n;
+    uint64_t v = 0;
+    if (p >= end) {
+        return PKIOT_E_HTTP_BAD_CHUNK;
+    }
+    for (; p < end; p++) {
+        int c = lower((unsigned char)*p);
+        unsigned d;
+        if (is_digit(c)) {
+            d = (unsigned)(c - '0');
+        } else if (c >= 'a' && c <= 'f') {
+            d = (unsigned)(c - 'a' + 10);
+        } else {
+            break;
+        }
+        if (v > (UINT64_MAX >> 4)) {
+            return PKIOT_E_HTTP_BAD_CHUNK;
+        }
+        v = (v << 4) | d;
+    }
+    if (p == line) {
+        return PKIOT_E_HTTP_BAD_CHUNK;
+    }
+    p = skip_ows(p, end);
+    if (p < end) {
+        const char *q;
+        if (*p != ';') {
+            return PKIOT_E_HTTP_BAD_CHUNK;
+        }
+        for (q = p; q < end; q++) {
+            if (!is_field_char((unsigned char)*q)) {
+                return PKIOT_E_HTTP_BAD_CHUNK;
+            }
+        }
+    }
+    if (v == 0) {
+        r->state = ST_TRAILER;
+        return PKIOT_OK;
+    }
+    if (r->cb == NULL && v > (uint64_t)(r->body_cap - r->body_len)) {
+        return PKIOT_E_HTTP_BODY_TOO_LARGE;
+    }
+    r->remaining = v;
+    r->state = ST_CHUNK_DATA;
+    return PKIOT_OK;
+}
+
+static int process_line(pkiot_http_resp_t *r, const char *line, size_t n)
+{
+    switch (r->state) {
+    case ST_STATUS:
+        if (n == 0) {
+            return PKIOT_OK; /* tolerate stray empty lines before a response */
+        }
+        {
+            int rc = status_line(r, line, n);
+            if (rc == PKIOT_OK) {
+                r->state = ST_HEADER;
+            }
+            return rc;
+        }
+    case ST_HEADER:
+        if (n == 0) {
+            return end_of_head(r);
+        }
+        return header_line(r, line, n);
+    case ST_CHUNK_SIZE:
+        return chunk_size_line(r, line, n);
+    case ST_TRAILER:
+        if (n == 0) {
+            r->state = ST_DONE;
+            return PKIOT_OK;
+        }
+        {
+            const char *a, *b, *c;
+            int rc = split_header(line, n, &a, &b, &c);
+            if (rc == PKIOT_OK && ++r->n_headers > PKIOT_HTTP_MAX_HEADERS) {
+                rc = PKIOT_E_HTTP_TOO_MANY_HEADERS;
+            }
+            return rc;
+        }
+    default:
+        return PKIOT_E_INTERNAL;
+    }
+}
+
+static int deliver(pkiot_http_resp_t *r, const uint8_t *d, size_t n)
+{
+    if (r->cb != NULL) {
+        int rc = r->cb(r->cb_arg, d, n);
+        if (rc < 0) {
+            return rc;
+        }
+    } else {
+        if (n > r->body_cap - r->body_len) {
+            return PKIOT_E_HTTP_BODY_TOO_LARGE;
+        }
+        memcpy(r->body + r->body_len, d, n);
+    }
+    r->body_len += n;
+    return PKIOT_OK;
+}
+
+static int fail(pkiot_http_resp_t *r, int rc)
+{
+    r->err = rc;
+    return rc;
+}
+
+int pkiot_http_resp_feed(pkiot_http_resp_t *r, const uint8_t *data, size_t len,
+                         size_t *consumed)
+{
+    size_t i = 0;
+    int rc;
+    if (consumed != NULL) {
+        *consumed = 0;
+    }
+    if (r == NULL || consumed == NULL || (data == NULL && len != 0)) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    if (r->err != 0) {
+        return r->err;
+    }
+    while (i < len && r->state != ST_DONE) {
+        switch (r->state) {
+        case ST_STATUS:
+        case ST_HEADER:
+        case ST_CHUNK_SIZE:
+        case ST_TRAILER: {
+            const uint8_t *nl = (const uint8_t *)memchr(data + i, '\n', len - i);
+            size_t take = nl != NULL ? (size_t)(nl - (data + i)) : len - i;
+            size_t n;
+            /* One byte of slack holds a CR that is stripped once the LF arrives. */
+            if (take > (size_t)(PKIOT_HTTP_LINE_MAX + 1 - r->line_len)) {
+                *consumed = i;
+                return fail(r, r->state == ST_CHUNK_SIZE ? PKIOT_E_HTTP_BAD_CHUNK
+                                                         : PKIOT_E_HTTP_HEADER_TOO_LONG);
+            }
+            if (take > 0) {
+                memcpy(r->line + r->line_len, data + i, take);
+                r->line_len = (uint16_t)(r->line_len + take);
+                i += take;
+            }
+            if (nl == NULL) {
+                break;
+            }
+            i++; /* the LF */
+            n = r->line_len;
+            r->line_len = 0;
+            if (n > 0 && r->line[n - 1] == '\r') {
+                n--;
+            }
+            if (n > PKIOT_HTTP_LINE_MAX) {
+                *consumed = i;
+                return fail(r, r->state == ST_CHUNK_SIZE ? PKIOT_E_HTTP_BAD_CHUNK
+                                                         : PKIOT_E_HTTP_HEADER_TOO_LONG);
+            }
+            if (memchr(r->line, '\r', n) != NULL || memchr(r->line, '\0', n) != NULL) {
+                *consumed = i;
+                return fail(r, r->state == ST_STATUS      ? PKIOT_E_HTTP_BAD_STATUS_LINE
+                               : r->state == ST_CHUNK_SIZE ? PKIOT_E_HTTP_BAD_CHUNK
+                                                           : PKIOT_E_HTTP_BAD_HEADER);
+            }
+            rc = process_line(r, r->line, n);
+            if (rc != PKIOT_OK) {
+                *consumed = i;
+                return fail(r, rc);
+            }
+            break;
+        }
+        case ST_BODY_LEN:
+        case ST_CHUNK_DATA: {
+            size_t n = len - i;
+            if ((uint64_t)n > r->remaining) {
+                n = (size_t)r->remaining;
+            }
+            rc = deliver(r, data + i, n);
+            if (rc != PKIOT_OK) {
+                *consumed = i;
+                return fail(r, rc);
+            }
+            i += n;
+            r->remaining -= n;
+            if (r->remaining == 0) {
+                r->state = r->state == ST_BODY_LEN ? ST_DONE : ST_CHUNK_CRLF;
+            }
+            break;
+        }
+        case ST_CHUNK_CRLF: {
+            uint8_t c = data[i++];
+            if (c == '\r' && r->line_len == 0) {
+                r->line_len = 1;
+            } else if (c == '\n') {
+                r->line_len = 0;
+                r->state = ST_CHUNK_SIZE;
+            } else {
+                *consumed = i;
+                return fail(r, PKIOT_E_HTTP_BAD_CHUNK);
+            }
+            break;
+        }
+        case ST_BODY_CLOSE:
+            rc = deliver(r, data + i, len - i);
+            if (rc != PKIOT_OK) {
+                *consumed = i;
+                return fail(r, rc);
+            }
+            i = len;
+            break;
+        default:
+            *consumed = i;
+            return fail(r, PKIOT_E_INTERNAL);
+        }
+    }
+    *consumed = i;
+    return r->state == ST_DONE ? PKIOT_DONE : PKIOT_WANT_READ;
+}
+
+int pkiot_http_resp_finish(pkiot_http_resp_t *r)
+{
+    if (r == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    if (r->err != 0) {
+        return r->err;
+    }
+    if (r->state == ST_BODY_CLOSE) {
+        r->state = ST_DONE;
+    }
+    if (r->state == ST_DONE) {
+        return PKIOT_DONE;
+    }
+    return fail(r, PKIOT_E_HTTP_TRUNCATED);
+}
+
+int pkiot_http_resp_field(const pkiot_http_resp_t *r, pkiot_http_field_t f, pkiot_slice_t *out)
+{
+    const pkiot_http_ref_t *ref;
+    if (r == NULL || out == NULL || (unsigned)f >= (unsigned)PKIOT_HTTP_F_COUNT) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    out->p = NULL;
+    out->len = 0;
+    ref = &r->field[f];
+    if (ref->state == 0) {
+        return PKIOT_E_NOT_FOUND;
+    }
+    if (ref->state != 1) {
+        return PKIOT_E_BUFFER_TOO_SMALL;
+    }
+    out->p = (const uint8_t *)r->store + ref->off;
+    out->len = ref->len;
+    return PKIOT_OK;
+}
+
+/* 1 when the whitespace-separated list rel contains tok (case-insensitive). */
+static int rel_has(const char *p, size_t n, const char *tok)
+{
+    const char *end = p + n;
+    while (p < end) {
+        const char *t;
+        while (p < end && (*p == ' ' || *p == '\t')) {
+            p++;
+        }
+        t = p;
+        while (p < end && *p != ' ' && *p != '\t') {
+            p++;
+        }
+        if (p > t && ci_eq(t, (size_t)(p - t), tok)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int pkiot_http_resp_link(const pkiot_http_resp_t *r, const char *rel, size_t nth,
+                         pkiot_slice_t *url)
+{
+    size_t i;
+    if (r == NULL || rel == NULL || url == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    url->p = NULL;
+    url->len = 0;
+    for (i = 0; i < r->n_links && i < PKIOT_HTTP_LINKS_MAX; i++) {
+        const pkiot_http_ref_t *lr = &r->link[i].rel;
+        if (lr->state == 1 && rel_has(r->store + lr->off, lr->len, rel)) {
+            if (nth == 0) {
+                url->p = (const uint8_t *)r->store + r->link[i].url.off;
+                url->len = r->link[i].url.len;
+                return PKIOT_OK;
+            }
+            nth--;
+        }
+    }
+    return r->links_dropped ? PKIOT_E_BUFFER_TOO_SMALL : PKIOT_E_NOT_FOUND;
+}
+
+int pkiot_http_resp_content_type_is(const pkiot_http_resp_t *r, const char *type)
+{
+    pkiot_slice_t ct;
+    if (pkiot_http_resp_field(r, PKIOT_HTTP_F_CONTENT_TYPE, &ct) != PKIOT_OK) {
+        return 0;
+    }
+    return pkiot_http_media_type_is(ct, type);
+}
+
+/* ----------------------------------------------------------------------------------------- */
+/* Header value helpers                                                                      */
+/* ----------------------------------------------------------------------------------------- */
+
+int pkiot_http_media_type_is(pkiot_slice_t ct, const char *type)
+{
+    const char *p = (const char *)ct.p, *end, *e;
+    if (type == NULL || (p == NULL && ct.len != 0)) {
+        return 0;
+    }
+    if (p == NULL) {
+        return type[0] == '\0';
+    }
+    end = p + ct.len;
+    e = p;
+    while (e < end && *e != ';') {
+        e++;
+    }
+    trim(&p, &e);
+    return ci_eq(p, (size_t)(e - p), type);
+}
+
+int pkiot_http_media_param(pkiot_slice_t ct, const char *name, char *out, size_t cap,
+                           size_t *out_len)
+{
+    const char *p = (const char *)ct.p, *end;
+    if (name == NULL || out_len == NULL || (out == NULL && cap != 0) ||
+        (p == NULL && ct.len != 0)) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    *out_len = 0;
+    if (p == NULL) {
+        return PKIOT_E_NOT_FOUND;
+    }
+    end = p + ct.len;
+    while (p < end && *p != ';') {
+        if (*p == '"') {
+            return PKIOT_E_HTTP_BAD_HEADER;
+        }
+        p++;
+    }
+    while (p < end) {
+        const char *n0, *n1, *v0, *v1;
+        size_t vlen;
+        int quoted;
+        p++; /* ';' */
+        p = skip_ows(p, end);
+        if (p >= end) {
+            break;
+        }
+        if (*p == ';') {
+            continue;
+        }
+        n0 = p;
+        p = skip_token(p, end);
+        n1 = p;
+        if (n0 == n1) {
+            return PKIOT_E_HTTP_BAD_HEADER;
+        }
+        p = skip_ows(p, end);
+        if (p >= end || *p != '=') {
+            return PKIOT_E_HTTP_BAD_HEADER;
+        }
+        p = skip_ows(p + 1, end);
+        v0 = p;
+        quoted = p < end && *p == '"';
+        if (quoted) {
+            if (parse_quoted(&p, end, NULL, 0, &vlen) != 0) {
+                return PKIOT_E_HTTP_BAD_HEADER;
+            }
+        } else {
+            p = skip_token(p, end);
+            vlen = (size_t)(p - v0);
+            if (vlen == 0) {
+                return PKIOT_E_HTTP_BAD_HEADER;
+            }
+        }
+        v1 = p;
+        p = skip_ows(p, end);
+        if (p < end && *p != ';') {
+            return PKIOT_E_HTTP_BAD_HEADER;
+        }
+        if (ci_eq(n0, (size_t)(n1 - n0), name)) {
+            *out_len = vlen;
+            if (vlen >= cap) {
+                return PKIOT_E_BUFFER_TOO_SMALL;
+            }
+            if (quoted) {
+                (void)parse_quoted(&v0, v1, out, cap, &vlen);
+            } else {
+                memcpy(out, v0, vlen);
+            }
+            out[vlen] = '\0';
+            return PKIOT_OK;
+        }
+    }
+    return PKIOT_E_NOT_FOUND;
+}
+
+int pkiot_http_retry_after_delta(pkiot_slice_t v, uint32_t *seconds)
+{
+    const char *p = (const char *)v.p, *end;
+    uint32_t n = 0;
+    if (seconds == NULL || (p == NULL && v.len != 0)) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    *seconds = 0;
+    if (p == NULL) {
+        return PKIOT_E_NOT_FOUND;
+    }
+    end = p + v.len;
+    trim(&p, &end);
+    if (p == end) {
+        return PKIOT_E_NOT_FOUND;
+    }
+    for (; p < end; p++) {
+        uint32_t d;
+        if (!is_digit((unsigned char)*p)) {
+            return PKIOT_E_NOT_FOUND;
+        }
+        d = (uint32_t)(*p - '0');
+        n = (n > (UINT32_MAX - d) / 10u) ? UINT32_MAX : n * 10u + d;
+    }
+    *seconds = n;
+    return PKIOT_OK;
+}

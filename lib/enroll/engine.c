@@ -1,0 +1,839 @@
+/*
+ * The engine: one driver for every protocol. It owns the connection, the HTTP exchange,
+ * time budgets, retries with exponential backoff and jitter, "come back later" waits and the
+ * checkpoints that make an enrollment survive power cuts. Protocol modules only describe
+ * requests and consume responses (engine.h).
+ */
+#include "engine.h"
+
+#include <string.h>
+
+#include "pkiot/base64.h"
+#include "pkiot/datetime.h"
+#include "pkiot/url.h"
+#include "pkiot/der.h"
+#include "pkiot/x509.h"
+
+/* Room kept at the start of the request buffer for the request head; protocol bodies are
+ * built behind it and moved down once the head's real length is known. */
+#define ENGINE_HEAD_RESERVE 640u
+/* Most CA certificates / trust anchors considered when checking a new certificate. */
+#define ENGINE_MAX_CHAIN 8u
+
+#define DEFAULT_MAX_ATTEMPTS 5u
+#define DEFAULT_BACKOFF_BASE_MS 2000u
+#define DEFAULT_BACKOFF_MAX_MS 300000u
+#define DEFAULT_IO_TIMEOUT_MS 30000u
+#define DEFAULT_RETRY_AFTER_S 60u
+/* A server may not park a device for longer than a day per answer; larger Retry-After
+ * values are clamped so a bogus header cannot brick renewal. */
+#define MAX_RETRY_AFTER_S 86400u
+
+static const pkiot_proto_ops_t *const proto_table[] = {
+#if PKIOT_EST
+    &pkiot_est_ops,
+#endif
+    NULL};
+
+static const pkiot_proto_ops_t *find_ops(pkiot_protocol_t p)
+{
+    for (size_t i = 0; proto_table[i] != NULL; i++) {
+        if (proto_table[i]->protocol == p) {
+            return proto_table[i];
+        }
+    }
+    return NULL;
+}
+
+static int time_reached(uint32_t now, uint32_t t)
+{
+    return (int32_t)(now - t) >= 0;
+}
+
+static uint32_t cfg_or(uint32_t v, uint32_t dflt)
+{
+    return v != 0 ? v : dflt;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* helpers for protocol modules                                                           */
+/* ------------------------------------------------------------------------------------- */
+
+void pkiot_engine_mark_dirty(pkiot_ctx_t *ctx)
+{
+    ctx->ckpt_dirty = 1;
+}
+
+void pkiot_engine_progress(const pkiot_ctx_t *ctx, const char *line)
+{
+    if (ctx->cfg->progress != NULL) {
+        ctx->cfg->progress(ctx->cfg->user, line);
+    }
+}
+
+int64_t pkiot_engine_unix_now(const pkiot_ctx_t *ctx)
+{
+    return ctx->cfg->wall_time != NULL ? ctx->cfg->wall_time(ctx->cfg->user) : 0;
+}
+
+void pkiot_engine_keep_text(pkiot_ctx_t *ctx, const uint8_t *text, size_t len)
+{
+    size_t o = 0;
+    int space = 0;
+    /* Collapse whitespace and drop non-printables: the text ends up on a console line. */
+    for (size_t i = 0; i < len && o + 1 < sizeof ctx->server_text; i++) {
+        uint8_t c = text[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            space = o > 0;
+            continue;
+        }
+        if (c < 0x20 || c > 0x7E) {
+            c = '?';
+        }
+        if (space && o + 2 < sizeof ctx->server_text) {
+            ctx->server_text[o++] = ' ';
+        }
+        space = 0;
+        ctx->server_text[o++] = (char)c;
+    }
+    ctx->server_text[o] = '\0';
+}
+
+int pkiot_engine_later(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
+{
+    uint32_t delay = cfg_or(ctx->cfg->default_retry_after_s, DEFAULT_RETRY_AFTER_S);
+    int64_t now_unix = pkiot_engine_unix_now(ctx);
+    pkiot_slice_t v;
+    pkiot_retry_after_t ra;
+    if (rsp != NULL && pkiot_http_resp_field(rsp, PKIOT_HTTP_F_RETRY_AFTER, &v) == PKIOT_OK &&
+        pkiot_time_parse_retry_after((const char *)v.p, v.len,
+                                     now_unix > 0 ? now_unix : PKIOT_TIME_NOW_UNKNOWN,
+                                     &ra) == PKIOT_OK &&
+        ra.delay >= 0) {
+        /* An HTTP-date without a wall clock leaves delay unknown: the default applies. */
+        delay = ra.delay > (int64_t)MAX_RETRY_AFTER_S ? MAX_RETRY_AFTER_S : (uint32_t)ra.delay;
+    }
+    if (delay > MAX_RETRY_AFTER_S) {
+        delay = MAX_RETRY_AFTER_S;
+    }
+    ctx->wake_ms = ctx->now_ms + delay * 1000u;
+    ctx->wake_unix = now_unix > 0 ? now_unix + (int64_t)delay : 0;
+    ctx->wait_s = delay;
+    ctx->phase = PKIOT_PHASE_WAIT;
+    pkiot_engine_mark_dirty(ctx);
+    return PKIOT_SLEEP;
+}
+
+int pkiot_engine_ensure_key(pkiot_ctx_t *ctx, pkiot_key_type_t type)
+{
+    if (ctx->key_valid) {
+        return PKIOT_OK;
+    }
+    const pkiot_config_t *cfg = ctx->cfg;
+    if (cfg->existing_key != NULL) {
+        ctx->key = *cfg->existing_key;
+        ctx->key_valid = 1;
+        pkiot_engine_mark_dirty(ctx);
+        return PKIOT_OK;
+    }
+    if (cfg->crypto->key_generate == NULL) {
+        return PKIOT_E_UNSUPPORTED;
+    }
+    int rc = cfg->crypto->key_generate(cfg->crypto->ctx, type, cfg->key_slot_hint, &ctx->key);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    ctx->key_valid = 1;
+    pkiot_engine_progress(ctx, "key generated");
+    /* Never generate twice for one request: the key goes to storage before anything is
+     * sent that could bind it to a transaction. */
+    pkiot_engine_mark_dirty(ctx);
+    return PKIOT_OK;
+}
+
+int pkiot_engine_build_csr(pkiot_ctx_t *ctx, pkiot_hash_alg_t hash,
+                           const pkiot_csrattrs_t *attrs)
+{
+    const pkiot_config_t *cfg = ctx->cfg;
+    pkiot_csr_params_t p;
+    memset(&p, 0, sizeof p);
+    p.subject = cfg->subject;
+    p.san_strings = cfg->sans;
+    p.n_san_strings = cfg->nsans;
+    p.hash = hash;
+    p.challenge_password = cfg->challenge_password;
+    p.csrattrs = attrs;
+    const uint8_t *csr = NULL;
+    size_t len = 0;
+    /* Built at the end of the CSR area, then moved to its start. A signature that is still
+     * in progress (PKIOT_WANT_CRYPTO) resumes on the same buffer. */
+    int rc = pkiot_csr_build(&ctx->csr_state, &p, cfg->crypto, &ctx->key, ctx->csr,
+                             PKIOT_CSR_MAX, &csr, &len);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    memmove(ctx->csr, csr, len);
+    ctx->csr_len = len;
+    pkiot_engine_progress(ctx, "CSR built and signed");
+    pkiot_engine_mark_dirty(ctx);
+    return PKIOT_OK;
+}
+
+/* Split concatenated DER certificates into views; stops at @p max. */
+static size_t split_certs(const uint8_t *p, size_t len, pkiot_slice_t *out, size_t max)
+{
+    pkiot_der_cursor_t cur;
+    pkiot_der_tlv_t tlv;
+    size_t n = 0;
+    pkiot_der_init(&cur, p, len);
+    while (n < max && !pkiot_der_at_end(&cur) &&
+           pkiot_der_expect(&cur, PKIOT_DER_SEQUENCE, &tlv) == PKIOT_OK) {
+        out[n].p = tlv.raw;
+        out[n].len = tlv.raw_len;
+        n++;
+    }
+    return n;
+}
+
+int pkiot_engine_accept_cert(pkiot_ctx_t *ctx, const uint8_t *cert, size_t len)
+{
+    const pkiot_config_t *cfg = ctx->cfg;
+    pkiot_x509_cert_t c;
+    uint8_t spki[PKIOT_SPKI_MAX];
+    size_t spki_len = 0;
+    int rc = pkiot_x509_cert_parse(cert, len, &c);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    rc = cfg->crypto->key_export_spki(cfg->crypto->ctx, &ctx->key, spki, sizeof spki,
+                                      &spki_len);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    if (!pkiot_x509_cert_matches_key(&c, spki, spki_len)) {
+        return PKIOT_E_CERT_KEY_MISMATCH;
+    }
+    /* Trust anchors: the configured ones, or in bootstrap mode the CA certificates the
+     * caller confirmed. Intermediates: whatever CA certificates this enrollment received. */
+    pkiot_slice_t inter[ENGINE_MAX_CHAIN], anchors[ENGINE_MAX_CHAIN];
+    size_t n_inter = split_certs(ctx->ca, ctx->ca_len, inter, ENGINE_MAX_CHAIN);
+    size_t n_anchors;
+    if (cfg->trust_anchors != NULL && cfg->trust_anchors_len > 0) {
+        n_anchors = split_certs(cfg->trust_anchors, cfg->trust_anchors_len, anchors,
+                                ENGINE_MAX_CHAIN);
+    } else {
+        memcpy(anchors, inter, n_inter * sizeof inter[0]);
+        n_anchors = n_inter;
+    }
+    pkiot_x509_chain_result_t res;
+    rc = pkiot_x509_chain_check(&c, inter, n_inter, anchors, n_anchors,
+                                pkiot_engine_unix_now(ctx), cfg->crypto, &res);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    if (len > PKIOT_CERT_MAX) {
+        return PKIOT_E_BUFFER_TOO_SMALL;
+    }
+    if (cert != ctx->cert) {
+        memmove(ctx->cert, cert, len);
+    }
+    ctx->cert_len = len;
+    pkiot_engine_mark_dirty(ctx);
+    return PKIOT_OK;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* checkpoints                                                                            */
+/* ------------------------------------------------------------------------------------- */
+
+static int save_checkpoint(pkiot_ctx_t *ctx)
+{
+    const pkiot_storage_port_t *st = ctx->cfg->storage;
+    ctx->ckpt_dirty = 0;
+    if (st == NULL) {
+        return PKIOT_OK;
+    }
+    pkiot_ckpt_writer_t w;
+    pkiot_ckpt_begin(&w, ctx->ckpt, PKIOT_CKPT_MAX, (uint8_t)ctx->cfg->protocol,
+                     (uint8_t)ctx->op);
+    if (ctx->key_valid) {
+        uint8_t type = (uint8_t)ctx->key.type;
+        pkiot_ckpt_put(&w, PKIOT_CKPT_T_KEY_TYPE, &type, 1);
+        pkiot_ckpt_put(&w, PKIOT_CKPT_T_KEY, ctx->key.data, ctx->key.len);
+    }
+    /* Once the certificate is in, the CSR is history: dropping it keeps RSA blobs small. */
+    if (ctx->cert_len > 0) {
+        pkiot_ckpt_put(&w, PKIOT_CKPT_T_CERT, ctx->cert, ctx->cert_len);
+    } else if (ctx->csr_len > 0) {
+        pkiot_ckpt_put(&w, PKIOT_CKPT_T_CSR, ctx->csr, ctx->csr_len);
+    }
+    if (ctx->wake_unix > 0) {
+        pkiot_ckpt_put_i64(&w, PKIOT_CKPT_T_WAKE_UNIX, ctx->wake_unix);
+    }
+    pkiot_ckpt_put_u32(&w, PKIOT_CKPT_T_WAIT_S, ctx->wait_s);
+    const pkiot_proto_ops_t *ops = find_ops(ctx->cfg->protocol);
+    ops->save(ctx, &w);
+    size_t len = 0;
+    int rc = pkiot_ckpt_end(&w, &len);
+    if (rc == PKIOT_OK) {
+        rc = st->save(st->ctx, ctx->ckpt, len);
+    }
+    /* The blob may hold a software private key: do not leave a copy in RAM. */
+    pkiot_zeroize(ctx->ckpt, PKIOT_CKPT_MAX);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* public API                                                                             */
+/* ------------------------------------------------------------------------------------- */
+
+int pkiot_init(pkiot_ctx_t *ctx, const pkiot_config_t *cfg, uint8_t *work, size_t work_len)
+{
+    if (ctx == NULL || cfg == NULL || work == NULL || cfg->server_url == NULL ||
+        cfg->crypto == NULL || cfg->transport == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    if (work_len < PKIOT_WORKSPACE_SIZE) {
+        return PKIOT_E_WORKSPACE_TOO_SMALL;
+    }
+    if (find_ops(cfg->protocol) == NULL) {
+        return PKIOT_E_UNSUPPORTED;
+    }
+    memset(ctx, 0, sizeof *ctx);
+    ctx->cfg = cfg;
+    ctx->tx = work;
+    ctx->rx = ctx->tx + PKIOT_TX_BUF_SIZE;
+    ctx->csr = ctx->rx + PKIOT_RX_BUF_SIZE;
+    ctx->cert = ctx->csr + PKIOT_CSR_MAX;
+    ctx->ca = ctx->cert + PKIOT_CERT_MAX;
+    ctx->ckpt = ctx->ca + PKIOT_CA_CERTS_MAX;
+
+    pkiot_url_parts_t url;
+    int rc = pkiot_url_split(cfg->server_url, strlen(cfg->server_url), &url);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    if (url.host.len + 1 > sizeof ctx->host || url.path.len + 1 > sizeof ctx->base_path) {
+        return PKIOT_E_HTTP_URL;
+    }
+    memcpy(ctx->host, url.host.p, url.host.len);
+    ctx->host[url.host.len] = '\0';
+    /* "https://h/" and "https://h" mean the same base. */
+    size_t plen = url.path.len;
+    while (plen > 0 && url.path.p[plen - 1] == '/') {
+        plen--;
+    }
+    memcpy(ctx->base_path, url.path.p, plen);
+    ctx->base_path[plen] = '\0';
+    ctx->port = url.port;
+    ctx->use_tls = url.tls;
+
+    ctx->tparams.host = ctx->host;
+    ctx->tparams.port = ctx->port;
+    ctx->tparams.use_tls = ctx->use_tls;
+    ctx->tparams.trust_anchors = cfg->trust_anchors;
+    ctx->tparams.trust_anchors_len = cfg->trust_anchors_len;
+    ctx->tparams.client_cert = cfg->client_cert;
+    ctx->tparams.client_cert_len = cfg->client_cert_len;
+    ctx->tparams.client_key = cfg->client_key;
+    ctx->phase = PKIOT_PHASE_IDLE;
+    return PKIOT_OK;
+}
+
+void pkiot_engine_close(pkiot_ctx_t *ctx)
+{
+    if (ctx->conn_open) {
+        ctx->cfg->transport->close(ctx->cfg->transport->ctx);
+        ctx->conn_open = 0;
+    }
+}
+
+static void reset_run(pkiot_ctx_t *ctx)
+{
+    pkiot_engine_close(ctx);
+    pkiot_zeroize(&ctx->key, sizeof ctx->key);
+    ctx->key_valid = 0;
+    ctx->csr_len = 0;
+    ctx->cert_len = 0;
+    ctx->ca_len = 0;
+    ctx->attempts = 0;
+    ctx->wake_unix = 0;
+    ctx->wait_s = 0;
+    ctx->http_status = 0;
+    ctx->last_error = PKIOT_OK;
+    ctx->server_text[0] = '\0';
+    ctx->send_basic_auth = 0;
+    pkiot_csr_init(&ctx->csr_state);
+}
+
+int pkiot_enroll_start(pkiot_ctx_t *ctx, pkiot_operation_t op)
+{
+    if (ctx == NULL || ctx->cfg == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    if (op < PKIOT_OP_ENROLL || op > PKIOT_OP_CACERTS) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    reset_run(ctx);
+    ctx->op = op;
+    int rc = find_ops(ctx->cfg->protocol)->start(ctx);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    ctx->phase = PKIOT_PHASE_PREPARE;
+    return PKIOT_OK;
+}
+
+int pkiot_resume(pkiot_ctx_t *ctx)
+{
+    if (ctx == NULL || ctx->cfg == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    const pkiot_storage_port_t *st = ctx->cfg->storage;
+    if (st == NULL) {
+        return PKIOT_E_STORAGE_EMPTY;
+    }
+    size_t len = 0;
+    int rc = st->load(st->ctx, ctx->ckpt, PKIOT_CKPT_MAX, &len);
+    if (rc == PKIOT_E_BUFFER_TOO_SMALL) {
+        return PKIOT_E_CKPT_CORRUPT;
+    }
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    pkiot_ckpt_reader_t r;
+    rc = pkiot_ckpt_open(&r, ctx->ckpt, len);
+    if (rc == PKIOT_OK && r.protocol != (uint8_t)ctx->cfg->protocol) {
+        rc = PKIOT_E_CKPT_MISMATCH;
+    }
+    if (rc == PKIOT_OK && (r.operation < PKIOT_OP_ENROLL || r.operation > PKIOT_OP_CACERTS)) {
+        rc = PKIOT_E_CKPT_CORRUPT;
+    }
+    /* Validate every common record before touching the context. */
+    pkiot_slice_t key = {NULL, 0}, key_type = {NULL, 0}, csr = {NULL, 0}, cert = {NULL, 0};
+    int64_t wake = 0;
+    uint32_t wait_s = 0;
+    if (rc == PKIOT_OK && pkiot_ckpt_get(&r, PKIOT_CKPT_T_KEY, &key) == PKIOT_OK) {
+        if (pkiot_ckpt_get(&r, PKIOT_CKPT_T_KEY_TYPE, &key_type) != PKIOT_OK ||
+            key_type.len != 1 || key.len == 0 || key.len > PKIOT_KEY_REF_MAX) {
+            rc = PKIOT_E_CKPT_CORRUPT;
+        }
+    }
+    if (rc == PKIOT_OK && pkiot_ckpt_get(&r, PKIOT_CKPT_T_CSR, &csr) == PKIOT_OK &&
+        csr.len > PKIOT_CSR_MAX) {
+        rc = PKIOT_E_CKPT_CORRUPT;
+    }
+    if (rc == PKIOT_OK && pkiot_ckpt_get(&r, PKIOT_CKPT_T_CERT, &cert) == PKIOT_OK &&
+        cert.len > PKIOT_CERT_MAX) {
+        rc = PKIOT_E_CKPT_CORRUPT;
+    }
+    if (rc == PKIOT_OK) {
+        int r1 = pkiot_ckpt_get_i64(&r, PKIOT_CKPT_T_WAKE_UNIX, &wake);
+        int r2 = pkiot_ckpt_get_u32(&r, PKIOT_CKPT_T_WAIT_S, &wait_s);
+        if ((r1 != PKIOT_OK && r1 != PKIOT_E_NOT_FOUND) ||
+            (r2 != PKIOT_OK && r2 != PKIOT_E_NOT_FOUND)) {
+            rc = PKIOT_E_CKPT_CORRUPT;
+        }
+    }
+    const pkiot_proto_ops_t *ops = find_ops(ctx->cfg->protocol);
+    if (rc != PKIOT_OK) {
+        pkiot_zeroize(ctx->ckpt, PKIOT_CKPT_MAX);
+        return rc;
+    }
+    reset_run(ctx);
+    ctx->op = (pkiot_operation_t)r.operation;
+    rc = ops->start(ctx);
+    if (rc == PKIOT_OK) {
+        rc = ops->load(ctx, &r); /* validates its own records before applying them */
+    }
+    if (rc == PKIOT_OK) {
+        if (key.len > 0) {
+            ctx->key.type = (pkiot_key_type_t)key_type.p[0];
+            ctx->key.len = (uint16_t)key.len;
+            memcpy(ctx->key.data, key.p, key.len);
+            ctx->key_valid = 1;
+        }
+        if (cert.len > 0) {
+            memcpy(ctx->cert, cert.p, cert.len);
+            ctx->cert_len = cert.len;
+        } else if (csr.len > 0) {
+            memcpy(ctx->csr, csr.p, csr.len);
+            ctx->csr_len = csr.len;
+        }
+        ctx->wake_unix = wake;
+        ctx->wait_s = wait_s;
+        ctx->phase = PKIOT_PHASE_PREPARE;
+    } else {
+        reset_run(ctx);
+        ctx->phase = PKIOT_PHASE_IDLE;
+    }
+    pkiot_zeroize(ctx->ckpt, PKIOT_CKPT_MAX);
+    return rc;
+}
+
+static int fail(pkiot_ctx_t *ctx, int rc)
+{
+    pkiot_engine_close(ctx);
+    ctx->phase = PKIOT_PHASE_FAILED;
+    ctx->last_error = rc;
+    return rc;
+}
+
+/* Errors worth another attempt: the network, a cut or late response, a server that is
+ * overloaded or restarting. Everything else (bad data, rejected request, failed checks)
+ * would fail the same way again. */
+static int is_transient(int rc, int http_status)
+{
+    if (rc == PKIOT_E_HTTP_STATUS) {
+        return http_status >= 500 && http_status != 501 && http_status != 505;
+    }
+    switch (rc) {
+    case PKIOT_E_NET_DNS:
+    case PKIOT_E_NET_CONNECT:
+    case PKIOT_E_NET_IO:
+    case PKIOT_E_NET_CLOSED:
+    case PKIOT_E_TLS_ALERT:
+    case PKIOT_E_HTTP_TRUNCATED:
+    case PKIOT_E_TIMEOUT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int transient(pkiot_ctx_t *ctx, int rc)
+{
+    pkiot_engine_close(ctx);
+    ctx->attempts++;
+    ctx->last_error = rc;
+    const pkiot_config_t *cfg = ctx->cfg;
+    if (ctx->attempts >= cfg_or(cfg->max_attempts, DEFAULT_MAX_ATTEMPTS)) {
+        return fail(ctx, rc);
+    }
+    uint32_t base = cfg_or(cfg->backoff_base_ms, DEFAULT_BACKOFF_BASE_MS);
+    uint32_t cap = cfg_or(cfg->backoff_max_ms, DEFAULT_BACKOFF_MAX_MS);
+    uint32_t delay = base;
+    for (uint32_t i = 1; i < ctx->attempts && delay < cap; i++) {
+        delay = delay > cap / 2 ? cap : delay * 2;
+    }
+    if (delay > cap) {
+        delay = cap;
+    }
+    /* Full jitter on the upper half: a fleet that lost its server at the same moment does
+     * not come back in lockstep. */
+    uint8_t rnd[2] = {0, 0};
+    if (cfg->crypto->random != NULL && cfg->crypto->random(cfg->crypto->ctx, rnd, 2) == PKIOT_OK) {
+        uint32_t r16 = (uint32_t)rnd[0] << 8 | rnd[1];
+        delay = delay / 2 + (uint32_t)(((uint64_t)(delay / 2) * r16) >> 16);
+    }
+    ctx->wake_ms = ctx->now_ms + delay;
+    ctx->phase = PKIOT_PHASE_BACKOFF;
+    return PKIOT_SLEEP;
+}
+
+static int write_request(pkiot_ctx_t *ctx)
+{
+    const pkiot_config_t *cfg = ctx->cfg;
+    const pkiot_request_t *q = &ctx->req;
+    pkiot_http_req_t h;
+    memset(&h, 0, sizeof h);
+    h.method = q->method;
+    h.host = ctx->host;
+    h.port = ctx->port;
+    h.tls = ctx->use_tls;
+    h.target = q->path;
+    h.content_type = q->content_type;
+    h.accept = q->accept;
+    h.user_agent = "pkiot/" PKIOT_VERSION_STRING;
+    if (ctx->send_basic_auth && cfg->http_user != NULL) {
+        h.user = cfg->http_user;
+        h.password = cfg->http_password != NULL ? cfg->http_password : "";
+    }
+    h.extra_headers = q->extra_headers;
+    h.body_len = q->body.len;
+    h.keep_alive = 1;
+    size_t head_len = 0;
+    int rc = pkiot_http_write_head(&h, ctx->tx, ENGINE_HEAD_RESERVE, &head_len);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    if (q->body.len > 0) {
+        if (q->body.len > PKIOT_TX_BUF_SIZE - head_len) {
+            return PKIOT_E_BUFFER_TOO_SMALL;
+        }
+        memmove(ctx->tx + head_len, q->body.p, q->body.len);
+    }
+    ctx->tx_len = head_len + q->body.len;
+    ctx->tx_off = 0;
+    return PKIOT_OK;
+}
+
+uint8_t *pkiot_engine_body_area(pkiot_ctx_t *ctx, size_t *cap)
+{
+    *cap = PKIOT_TX_BUF_SIZE - ENGINE_HEAD_RESERVE;
+    return ctx->tx + ENGINE_HEAD_RESERVE;
+}
+
+static int io_timed_out(const pkiot_ctx_t *ctx)
+{
+    return time_reached(ctx->now_ms, ctx->deadline_ms);
+}
+
+static int finish_exchange(pkiot_ctx_t *ctx, int closed)
+{
+    const pkiot_proto_ops_t *ops = find_ops(ctx->cfg->protocol);
+    ctx->http_status = (uint16_t)ctx->http.status;
+    ctx->rx_len = ctx->http.body_len;
+    if (closed || !ctx->http.keep_alive) {
+        pkiot_engine_close(ctx);
+    }
+    int rc = ops->handle(ctx, &ctx->http);
+    if (rc == PKIOT_OK) {
+        ctx->attempts = 0;
+        ctx->phase = PKIOT_PHASE_PREPARE;
+        return PKIOT_OK;
+    }
+    if (rc == PKIOT_SLEEP) {
+        pkiot_engine_close(ctx);
+        int src = save_checkpoint(ctx);
+        if (src != PKIOT_OK) {
+            return fail(ctx, src);
+        }
+        return PKIOT_SLEEP;
+    }
+    if (rc == PKIOT_DONE) {
+        pkiot_engine_close(ctx);
+        int src = save_checkpoint(ctx);
+        if (src != PKIOT_OK) {
+            return fail(ctx, src);
+        }
+        ctx->phase = PKIOT_PHASE_DONE;
+        return PKIOT_DONE;
+    }
+    if (is_transient(rc, ctx->http_status)) {
+        return transient(ctx, rc);
+    }
+    return fail(ctx, rc);
+}
+
+int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
+{
+    if (ctx == NULL || ctx->cfg == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    const pkiot_config_t *cfg = ctx->cfg;
+    const pkiot_transport_port_t *tp = cfg->transport;
+    const pkiot_proto_ops_t *ops = find_ops(cfg->protocol);
+    ctx->now_ms = now_ms;
+    /* Bounded: each pass either returns or moves to another phase. */
+    for (int pass = 0; pass < 32; pass++) {
+        int rc;
+        size_t n = 0;
+        switch (ctx->phase) {
+        case PKIOT_PHASE_IDLE:
+            return PKIOT_E_STATE;
+        case PKIOT_PHASE_DONE:
+            return PKIOT_DONE;
+        case PKIOT_PHASE_FAILED:
+            return ctx->last_error;
+        case PKIOT_PHASE_BACKOFF:
+        case PKIOT_PHASE_WAIT:
+            if (!time_reached(now_ms, ctx->wake_ms)) {
+                return PKIOT_SLEEP;
+            }
+            ctx->phase = PKIOT_PHASE_PREPARE;
+            break;
+        case PKIOT_PHASE_PREPARE:
+            memset(&ctx->req, 0, sizeof ctx->req);
+            rc = ops->prepare(ctx);
+            if (rc == PKIOT_WANT_CRYPTO) {
+                if (ctx->ckpt_dirty) {
+                    int src = save_checkpoint(ctx);
+                    if (src != PKIOT_OK) {
+                        return fail(ctx, src);
+                    }
+                }
+                return rc;
+            }
+            if (ctx->ckpt_dirty || rc == PKIOT_DONE) {
+                int src = save_checkpoint(ctx);
+                if (src != PKIOT_OK) {
+                    return fail(ctx, src);
+                }
+            }
+            if (rc == PKIOT_DONE) {
+                pkiot_engine_close(ctx);
+                ctx->phase = PKIOT_PHASE_DONE;
+                return PKIOT_DONE;
+            }
+            if (rc < 0) {
+                return fail(ctx, rc);
+            }
+            rc = write_request(ctx);
+            if (rc != PKIOT_OK) {
+                return fail(ctx, rc);
+            }
+            ctx->deadline_ms = now_ms + cfg_or(cfg->io_timeout_ms, DEFAULT_IO_TIMEOUT_MS);
+            ctx->phase = ctx->conn_open ? PKIOT_PHASE_SEND : PKIOT_PHASE_CONNECT;
+            break;
+        case PKIOT_PHASE_CONNECT:
+            rc = tp->connect(tp->ctx, &ctx->tparams);
+            if (rc == PKIOT_WANT_READ || rc == PKIOT_WANT_WRITE) {
+                ctx->conn_open = 1; /* a half-open connection still needs close() */
+                if (io_timed_out(ctx)) {
+                    return transient(ctx, PKIOT_E_TIMEOUT);
+                }
+                return rc;
+            }
+            ctx->conn_open = 1;
+            if (rc != PKIOT_OK) {
+                return is_transient(rc, 0) ? transient(ctx, rc) : fail(ctx, rc);
+            }
+            ctx->phase = PKIOT_PHASE_SEND;
+            break;
+        case PKIOT_PHASE_SEND:
+            while (ctx->tx_off < ctx->tx_len) {
+                rc = tp->send(tp->ctx, ctx->tx + ctx->tx_off, ctx->tx_len - ctx->tx_off, &n);
+                if (rc == PKIOT_WANT_READ || rc == PKIOT_WANT_WRITE) {
+                    return io_timed_out(ctx) ? transient(ctx, PKIOT_E_TIMEOUT) : rc;
+                }
+                if (rc != PKIOT_OK) {
+                    return transient(ctx, rc);
+                }
+                ctx->tx_off += n;
+            }
+            /* The request may carry Basic credentials: clear it once sent. */
+            pkiot_zeroize(ctx->tx, ctx->tx_len);
+            rc = pkiot_http_resp_init(&ctx->http, ctx->rx, PKIOT_RX_BUF_SIZE, 0);
+            if (rc != PKIOT_OK) {
+                return fail(ctx, rc);
+            }
+            ctx->phase = PKIOT_PHASE_RECV;
+            break;
+        case PKIOT_PHASE_RECV: {
+            /* The request buffer is free while waiting for the answer: use it as the
+             * receive staging area for the HTTP parser. */
+            rc = tp->recv(tp->ctx, ctx->tx, PKIOT_TX_BUF_SIZE, &n);
+            if (rc == PKIOT_WANT_READ || rc == PKIOT_WANT_WRITE) {
+                return io_timed_out(ctx) ? transient(ctx, PKIOT_E_TIMEOUT) : rc;
+            }
+            if (rc != PKIOT_OK) {
+                return transient(ctx, rc);
+            }
+            size_t used = 0;
+            int closed = n == 0;
+            rc = closed ? pkiot_http_resp_finish(&ctx->http)
+                        : pkiot_http_resp_feed(&ctx->http, ctx->tx, n, &used);
+            if (rc == PKIOT_WANT_READ) {
+                if (closed) {
+                    return transient(ctx, PKIOT_E_HTTP_TRUNCATED);
+                }
+                break;
+            }
+            if (rc != PKIOT_DONE) {
+                return is_transient(rc, 0) ? transient(ctx, rc) : fail(ctx, rc);
+            }
+            /* Bytes beyond the response would belong to a response we did not ask for. */
+            if (!closed && used < n) {
+                closed = 1;
+            }
+            rc = finish_exchange(ctx, closed);
+            if (rc != PKIOT_OK) {
+                return rc;
+            }
+            break;
+        }
+        default:
+            return fail(ctx, PKIOT_E_INTERNAL);
+        }
+    }
+    /* Still making progress: let the caller's loop breathe. */
+    return PKIOT_WANT_CRYPTO;
+}
+
+uint32_t pkiot_wake_at(const pkiot_ctx_t *ctx)
+{
+    return ctx->wake_ms;
+}
+
+int64_t pkiot_wake_unix(const pkiot_ctx_t *ctx)
+{
+    return ctx->wake_unix;
+}
+
+pkiot_phase_t pkiot_phase(const pkiot_ctx_t *ctx)
+{
+    return ctx->phase;
+}
+
+void pkiot_abort(pkiot_ctx_t *ctx)
+{
+    if (ctx != NULL && ctx->cfg != NULL) {
+        pkiot_engine_close(ctx);
+        ctx->phase = PKIOT_PHASE_IDLE;
+    }
+}
+
+int pkiot_forget(pkiot_ctx_t *ctx)
+{
+    if (ctx == NULL || ctx->cfg == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    const pkiot_storage_port_t *st = ctx->cfg->storage;
+    return st != NULL ? st->erase(st->ctx) : PKIOT_OK;
+}
+
+pkiot_slice_t pkiot_result_cert(const pkiot_ctx_t *ctx)
+{
+    pkiot_slice_t s = {ctx->cert, ctx->cert_len};
+    return s;
+}
+
+pkiot_slice_t pkiot_result_ca_certs(const pkiot_ctx_t *ctx)
+{
+    pkiot_slice_t s = {ctx->ca, ctx->ca_len};
+    return s;
+}
+
+const pkiot_key_ref_t *pkiot_result_key(const pkiot_ctx_t *ctx)
+{
+    return ctx->key_valid ? &ctx->key : NULL;
+}
+
+int pkiot_http_status(const pkiot_ctx_t *ctx)
+{
+    return ctx->http_status;
+}
+
+const char *pkiot_server_text(const pkiot_ctx_t *ctx)
+{
+    return ctx->server_text;
+}
+
+int64_t pkiot_renewal_time(int64_t not_before, int64_t not_after, unsigned percent,
+                           unsigned jitter_percent, const uint8_t *seed, size_t seed_len)
+{
+    if (not_after <= not_before) {
+        return not_before;
+    }
+    if (percent == 0 || percent > 99) {
+        percent = 67;
+    }
+    if (jitter_percent > percent) {
+        jitter_percent = percent;
+    }
+    int64_t life = not_after - not_before;
+    int64_t at = not_before + life / 100 * (int64_t)percent + life % 100 * (int64_t)percent / 100;
+    if (jitter_percent > 0 && seed != NULL && seed_len > 0) {
+        /* FNV-1a over the seed: stable per certificate, spread across a fleet. */
+        uint32_t h = 2166136261u;
+        for (size_t i = 0; i < seed_len; i++) {
+            h = (h ^ seed[i]) * 16777619u;
+        }
+        int64_t window = life / 100 * (int64_t)jitter_percent;
+        if (window > 0) {
+            at -= (int64_t)((uint64_t)h % (uint64_t)window);
+        }
+    }
+    return at;
+}

@@ -1,0 +1,50 @@
+/*
+ * EST client state machine (RFC 7030 as updated by RFC 8951), sans I/O.
+ *
+ * Steps, in order (each request goes through the engine, lib/enroll/engine.c):
+ *   CACERTS   GET  /cacerts       when bootstrapping, when cfg->est.fetch_cacerts is set, or
+ *                                 for PKIOT_OP_CACERTS. Bootstrap (§4.1.1): the connection is
+ *                                 not verified, every CA certificate is shown to
+ *                                 cfg->confirm_ca, and the connection is then re-opened with
+ *                                 the confirmed certificates as trust anchors.
+ *   CSRATTRS  GET  /csrattrs      when cfg->est.use_csrattrs; 204/404 mean "no attributes".
+ *                                 Requested key type, hash, challengePassword and extensions
+ *                                 are applied to the CSR.
+ *   KEY       (local)             generate the device key, or take cfg->existing_key.
+ *                                 Checkpointed before anything is sent.
+ *   CSR       (local)             build and sign the PKCS#10 request. Checkpointed.
+ *   ENROLL    POST /simpleenroll, /simplereenroll (PKIOT_OP_REENROLL) or /serverkeygen
+ *                                 (PKIOT_OP_SERVERKEYGEN). 200: the certificate is checked to
+ *                                 match the key and to chain to the trust anchors, then
+ *                                 checkpointed. 202: Retry-After is checkpointed and
+ *                                 pkiot_step() returns PKIOT_SLEEP. 401 with a challenge:
+ *                                 the same request is sent once more with HTTP Basic
+ *                                 credentials.
+ *
+ * What pkiot_resume() does from each checkpointed state:
+ *   - no key yet               starts again (CA certificates are fetched again);
+ *   - key, no CSR              re-fetches CA certificates/csrattrs if configured, then builds
+ *                              the CSR with the same key;
+ *   - CSR stored (sent, or 202 "later" received)
+ *                              re-sends the same CSR (after re-fetching CA certificates when
+ *                              configured; in bootstrap mode they are accepted again only if
+ *                              their SHA-256 fingerprints match the ones confirmed before);
+ *   - certificate stored       returns PKIOT_DONE at once with the same certificate and key.
+ * Server-generated keys (serverkeygen) replace the CSR key once the response is accepted; a
+ * cut before that re-sends the request and the server generates a fresh key.
+ */
+#ifndef PKIOT_EST_EST_H
+#define PKIOT_EST_EST_H
+
+#include "../enroll/engine.h"
+
+typedef enum pkiot_est_step {
+    PKIOT_EST_S_CACERTS = 0,
+    PKIOT_EST_S_CSRATTRS = 1,
+    PKIOT_EST_S_KEY = 2,
+    PKIOT_EST_S_CSR = 3,
+    PKIOT_EST_S_ENROLL = 4,
+    PKIOT_EST_S_DONE = 5
+} pkiot_est_step_t;
+
+#endif /* PKIOT_EST_EST_H */

@@ -1,0 +1,77 @@
+# libFuzzer targets: test/fuzz/fuzz_<name>.c defines LLVMFuzzerTestOneInput; seeds live in
+# test/fuzz/corpus/<name>/. The lib/ sources are compiled again by clang with coverage and
+# ASan+UBSan into build/fuzz/libpkiot_fuzz.a (never the gcc archive), always with the host
+# profile so every parser is present.
+#
+#   make fuzz-build                      build/fuzz/fuzz_<name> for every target
+#   make fuzz-smoke [FUZZ_SMOKE_SECONDS=20 | FUZZ_RUNS=N]   short run of each; fails on a crash
+#   make fuzz [FUZZ_SECONDS=300] [FUZZ=name...]             long runs
+#
+# New inputs go to build/fuzz/corpus/<name>/ (the seed directory is only read), crashes to
+# build/fuzz/artifacts/<name>/, logs to build/fuzz/logs/<name>.log. An optional dictionary
+# test/fuzz/fuzz_<name>.dict is passed with -dict=.
+
+FUZZ_CC        ?= clang
+FUZZ_BUILD     := build/fuzz
+FUZZ_DEFCONFIG := configs/host_defconfig
+FUZZ_CONFIG_H  := $(FUZZ_BUILD)/gen/pkiot_config.h
+FUZZ_SANFLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS    := -g -O1 -fno-omit-frame-pointer $(FUZZ_SANFLAGS)
+FUZZ_CPPFLAGS  := -Iinclude -I$(FUZZ_BUILD)/gen $(CONFIG_DEFS)
+FUZZ_SRCS       = $(sort $(wildcard test/fuzz/fuzz_*.c))
+FUZZ_NAMES      = $(patsubst test/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+FUZZ_BINS       = $(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_NAMES))
+FUZZ_LIB_OBJS   = $(patsubst %.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRCS))
+FUZZ_LIB       := $(FUZZ_BUILD)/libpkiot_fuzz.a
+FUZZ_STAMP     := $(FUZZ_BUILD)/gen/flags.txt
+
+FUZZ               ?= $(FUZZ_NAMES)
+FUZZ_SECONDS       ?= 300
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_RUNS          ?=
+
+.PHONY: fuzz fuzz-build fuzz-smoke
+
+fuzz-build: $(FUZZ_BINS)
+
+$(FUZZ_CONFIG_H): FORCE
+	$(Q)$(PYTHON) scripts/genconfig.py --kconfig Kconfig --config $(FUZZ_DEFCONFIG) --require-config --out $@
+
+FUZZ_SIG = $(FUZZ_CC) | $(FUZZ_CFLAGS) | $(FUZZ_CPPFLAGS) | $(WARN) | $(WARN_PORT)
+$(FUZZ_STAMP): export PKIOT_FLAGS_SIG = $(FUZZ_SIG)
+$(FUZZ_STAMP): FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' "$$PKIOT_FLAGS_SIG" | cmp -s - $@ || printf '%s\n' "$$PKIOT_FLAGS_SIG" > $@
+
+# fuzzer-no-link: coverage instrumentation without libFuzzer's main(), which only the
+# target binaries link.
+$(FUZZ_BUILD)/obj/lib/%.o: lib/%.c $(FUZZ_CONFIG_H) $(FUZZ_STAMP)
+	@mkdir -p $(@D)
+	$(quiet) FUZZCC $<
+	$(Q)$(FUZZ_CC) $(FUZZ_CPPFLAGS) $(CSTD) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) -MMD -MP -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	@rm -f $@
+	$(quiet) AR $@
+	$(Q)ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_LIB) $(FUZZ_CONFIG_H) $(FUZZ_STAMP)
+	@mkdir -p $(FUZZ_BUILD)/obj
+	@rm -f $@
+	$(quiet) FUZZLD $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CPPFLAGS) -Ilib -Itest/fuzz $(CSTD) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARN_PORT) \
+	  -MMD -MP -MF $(FUZZ_BUILD)/obj/$(@F).d $< $(FUZZ_LIB) -o $@
+
+# One phony target per fuzzer, so `make -j2 fuzz-smoke` runs two at a time.
+FUZZ_RUN = bash scripts/fuzz-run.sh
+fuzz-smoke: $(addprefix fuzz-smoke-,$(FUZZ))
+	@test -n "$(FUZZ)" || echo "fuzz-smoke: no targets in test/fuzz"
+fuzz-smoke-%: $(FUZZ_BUILD)/fuzz_% FORCE
+	@$(FUZZ_RUN) $* $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS),--seconds $(FUZZ_SMOKE_SECONDS))
+
+fuzz: $(addprefix fuzz-run-,$(FUZZ))
+	@test -n "$(FUZZ)" || echo "fuzz: no targets in test/fuzz"
+fuzz-run-%: $(FUZZ_BUILD)/fuzz_% FORCE
+	@$(FUZZ_RUN) $* $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS),--seconds $(FUZZ_SECONDS))
+
+-include $(wildcard $(FUZZ_BUILD)/obj/lib/*/*.d $(FUZZ_BUILD)/obj/fuzz_*.d)
