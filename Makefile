@@ -156,6 +156,8 @@ all: lib
 # then the generic rules, then fuzzing.
 MK_OWN := mk/build.mk mk/fuzz.mk
 -include $(filter-out $(MK_OWN),$(sort $(wildcard mk/*.mk)))
+# The interop scripts run the example client against libest: `make test` builds both first.
+TEST_PREREQS += $(if $(ENROLL_BIN),examples) $(if $(LIBEST_STAMP),libest)
 include mk/build.mk
 include mk/fuzz.mk
 

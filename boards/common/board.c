@@ -54,6 +54,16 @@ void board_delay_ms(uint32_t ms)
     }
 }
 
+void board_idle(void)
+{
+    __asm__ volatile("wfi");
+}
+
+int board_cmdline(char *buf, size_t cap)
+{
+    return semihost_get_cmdline(buf, cap);
+}
+
 void board_write(const char *s, size_t len)
 {
     if (len == 0) {

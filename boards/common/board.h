@@ -39,6 +39,15 @@ uint32_t board_millis(void);
 /** Busy-waits (sleeping between ticks) for @p ms milliseconds. */
 void board_delay_ms(uint32_t ms);
 
+/** Sleeps until the next interrupt (at the latest the next 1 ms tick). */
+void board_idle(void);
+
+/**
+ * Arguments the firmware was started with (EMULATOR-ONLY: QEMU `-append "..."`, semihosting).
+ * @return 0 with a NUL-terminated string in @p buf (possibly empty), -1 when unavailable.
+ */
+int board_cmdline(char *buf, size_t cap);
+
 /** Writes @p len bytes to the console. */
 void board_write(const char *s, size_t len);
 

@@ -82,6 +82,20 @@ intptr_t semihost_clock(void)
     return semihost_call(SEMIHOST_SYS_CLOCK, NULL);
 }
 
+int semihost_get_cmdline(char *buf, size_t cap)
+{
+    if (cap == 0) {
+        return -1;
+    }
+    uint32_t blk[2] = {(uint32_t)(uintptr_t)buf, (uint32_t)cap};
+    if (semihost_call(SEMIHOST_SYS_GET_CMDLINE, blk) != 0) {
+        buf[0] = '\0';
+        return -1;
+    }
+    buf[blk[1] < cap ? blk[1] : cap - 1] = '\0';
+    return 0;
+}
+
 int semihost_errno(void)
 {
     return (int)semihost_call(SEMIHOST_SYS_ERRNO, NULL);

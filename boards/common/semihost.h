@@ -34,6 +34,7 @@ extern "C" {
 #define SEMIHOST_SYS_CLOCK         0x10
 #define SEMIHOST_SYS_TIME          0x11
 #define SEMIHOST_SYS_ERRNO         0x13
+#define SEMIHOST_SYS_GET_CMDLINE   0x15
 #define SEMIHOST_SYS_EXIT          0x18
 #define SEMIHOST_SYS_EXIT_EXTENDED 0x20
 
@@ -71,6 +72,12 @@ void semihost_write0(const char *s);
 intptr_t semihost_time(void);
 /** Centiseconds since the program started (host clock). */
 intptr_t semihost_clock(void);
+/**
+ * Command line the emulator passes (QEMU: `-append "..."` after the kernel file name, or the
+ * `arg=` items of -semihosting-config). NUL-terminated in @p buf.
+ * @return 0, or -1 when unavailable or longer than @p cap - 1.
+ */
+int semihost_get_cmdline(char *buf, size_t cap);
 /** Host errno of the last failed call. */
 int semihost_errno(void);
 /**

@@ -103,6 +103,10 @@
 #define MBEDTLS_X509_CRL_PARSE_C
 #define MBEDTLS_X509_CSR_PARSE_C
 #define MBEDTLS_X509_CSR_WRITE_C
+#if !defined(PKIOT_MBEDTLS_BAREMETAL)
+/* Host tests issue certificates in-process (test/unit/test_engine.c). */
+#define MBEDTLS_X509_CRT_WRITE_C
+#endif
 #define MBEDTLS_X509_CREATE_C
 
 /* --- PSA ------------------------------------------------------------------------------- */

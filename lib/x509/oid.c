@@ -1,5 +1,6 @@
 /* OID tables, OID text conversion and small DER helpers shared by lib/x509. */
 #include "oid.h"
+#include "x509_int.h"
 
 #include "pkiot/x509.h"
 
@@ -373,4 +374,28 @@ int pkiot_x509_der_sort_set(uint8_t *p, size_t len)
         }
     }
     return PKIOT_OK;
+}
+
+/* --- structure readers ------------------------------------------------------------------- */
+
+int pkiot_x509_next(pkiot_der_cursor_t *c, pkiot_der_tlv_t *t, int fmt)
+{
+    if (pkiot_der_at_end(c)) {
+        return fmt;
+    }
+    return pkiot_der_next(c, t);
+}
+
+int pkiot_x509_expect(pkiot_der_cursor_t *c, uint32_t tag, pkiot_der_tlv_t *t, int fmt)
+{
+    if (pkiot_der_at_end(c)) {
+        return fmt;
+    }
+    int rc = pkiot_der_expect(c, tag, t);
+    return rc == PKIOT_E_DER_BAD_TAG ? fmt : rc;
+}
+
+int pkiot_x509_end(const pkiot_der_cursor_t *c, int fmt)
+{
+    return pkiot_der_at_end(c) ? PKIOT_OK : fmt;
 }

@@ -71,14 +71,19 @@ est_env_exec() {
 # Cleanup on exit, chained before any EXIT trap the caller had already set.
 est_env__trap() {
   [ -z "${EST_ENV_NO_TRAP:-}" ] || return 0
-  [ -z "${EST_ENV__TRAPPED:-}" ] || return 0
-  EST_ENV__TRAPPED=1
+  # Once per process: a ( subshell ) has its own EXIT trap and needs its own cleanup.
+  [ "${EST_ENV__TRAPPED:-}" != "$BASHPID" ] || return 0
+  EST_ENV__TRAPPED=$BASHPID
   local old=""
   local t
-  t=$(trap -p EXIT)
-  if [ -n "$t" ]; then
-    eval "set -- $t"
-    old=$3
+  # Only at the top level: inside a subshell `trap -p` still shows the parent's trap,
+  # which is not active there and must not run twice.
+  if [ "$BASHPID" = "$$" ]; then
+    t=$(trap -p EXIT)
+    if [ -n "$t" ]; then
+      eval "set -- $t"
+      old=$3
+    fi
   fi
   EST_ENV__OLD_EXIT_TRAP=$old
   # shellcheck disable=SC2064
@@ -302,9 +307,12 @@ est_env_start() {
               EST_OPENSSL_CACONFIG="$d/ca.cnf")
   [ "$have_attrs" = 1 ] && envs+=(EST_CSR_ATTR="$attrs")
   : > "$d/estserver.log"
+  # estserver logs with printf; line-buffer it so the log is readable while it runs.
+  local buf=()
+  command -v stdbuf >/dev/null && buf=(stdbuf -oL -eL)
   (
     cd "$d" || exit 1
-    exec ip netns exec "$EST_NS" env -u EST_CSR_ATTR "${envs[@]}" "$EST_ENV_ESTSERVER" \
+    exec ip netns exec "$EST_NS" env -u EST_CSR_ATTR "${envs[@]}" "${buf[@]}" "$EST_ENV_ESTSERVER" \
       -c "$d/server.crt" -k "$d/server.key" -r "$realm" -p "$port" -d "$life" "${args[@]}" \
       </dev/null >>"$d/estserver.log" 2>&1
   ) &
@@ -352,8 +360,11 @@ est_env__save_state() {
 est_env_stop() {
   local pid=${EST_PID:-} ns=${EST_NS:-} i p
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    # SIGINT is estserver's orderly shutdown; TERM/KILL if it does not finish.
+    kill -INT "$pid" 2>/dev/null
+    for i in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     kill -TERM "$pid" 2>/dev/null
-    for i in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for i in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
   fi

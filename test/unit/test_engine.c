@@ -1,0 +1,687 @@
+/*
+ * Engine + EST state machine against a scripted in-process server: every request the
+ * engine writes is parsed, and the answer is produced here, including a real certificate
+ * issued (with Mbed TLS) for the public key in the device's CSR. Covers the happy path,
+ * 401 -> Basic, 202 + Retry-After with checkpoint/resume and the same CSR, 5xx backoff,
+ * cut connections, timeouts, wrong or untrusted certificates, bad bodies, and corrupt
+ * checkpoints.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mbedtls/pkiot_mbedtls_crypto.h"
+#include "pkiot/base64.h"
+#include "pkiot/der.h"
+#include "pkiot/pkiot.h"
+
+#include "mbedtls/ctr_drbg.h"
+#include "mbedtls/entropy.h"
+#include "mbedtls/pk.h"
+#include "mbedtls/x509_crt.h"
+#include "mbedtls/x509_csr.h"
+
+/* ------------------------------------------------------------------------------------- */
+/* a test CA issuing certificates with Mbed TLS                                            */
+/* ------------------------------------------------------------------------------------- */
+
+typedef struct test_ca {
+    mbedtls_pk_context key;
+    uint8_t cert[1024];
+    size_t cert_len;
+} test_ca_t;
+
+static mbedtls_entropy_context g_entropy;
+static mbedtls_ctr_drbg_context g_drbg;
+static test_ca_t g_ca, g_other_ca;
+static pkiot_mbedtls_crypto_t g_crypto_state;
+static pkiot_crypto_port_t g_crypto;
+
+static void ca_make(test_ca_t *ca, const char *name)
+{
+    mbedtls_pk_init(&ca->key);
+    assert_int_equal(mbedtls_pk_setup(&ca->key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), 0);
+    assert_int_equal(mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(ca->key),
+                                         mbedtls_ctr_drbg_random, &g_drbg),
+                     0);
+    mbedtls_x509write_cert w;
+    mbedtls_x509write_crt_init(&w);
+    mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
+    mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
+    mbedtls_x509write_crt_set_subject_key(&w, &ca->key);
+    mbedtls_x509write_crt_set_issuer_key(&w, &ca->key);
+    assert_int_equal(mbedtls_x509write_crt_set_subject_name(&w, name), 0);
+    assert_int_equal(mbedtls_x509write_crt_set_issuer_name(&w, name), 0);
+    static const unsigned char serial[] = {0x01};
+    assert_int_equal(mbedtls_x509write_crt_set_serial_raw(&w, (unsigned char *)serial, 1), 0);
+    assert_int_equal(mbedtls_x509write_crt_set_validity(&w, "20200101000000", "20991231235959"), 0);
+    assert_int_equal(mbedtls_x509write_crt_set_basic_constraints(&w, 1, -1), 0);
+    uint8_t buf[1024];
+    int n = mbedtls_x509write_crt_der(&w, buf, sizeof buf, mbedtls_ctr_drbg_random, &g_drbg);
+    assert_true(n > 0);
+    memcpy(ca->cert, buf + sizeof buf - (size_t)n, (size_t)n);
+    ca->cert_len = (size_t)n;
+    mbedtls_x509write_crt_free(&w);
+}
+
+/* Issue a certificate for the public key of a DER CSR. */
+static size_t ca_issue(test_ca_t *ca, const uint8_t *csr, size_t csr_len, uint8_t *out,
+                       size_t cap)
+{
+    mbedtls_x509_csr req;
+    mbedtls_x509_csr_init(&req);
+    assert_int_equal(mbedtls_x509_csr_parse_der(&req, csr, csr_len), 0);
+    mbedtls_x509write_cert w;
+    mbedtls_x509write_crt_init(&w);
+    mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
+    mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
+    mbedtls_x509write_crt_set_subject_key(&w, &req.pk);
+    mbedtls_x509write_crt_set_issuer_key(&w, &ca->key);
+    char subj[256];
+    assert_true(mbedtls_x509_dn_gets(subj, sizeof subj, &req.subject) > 0);
+    assert_int_equal(mbedtls_x509write_crt_set_subject_name(&w, subj), 0);
+    mbedtls_x509_crt cacrt;
+    mbedtls_x509_crt_init(&cacrt);
+    assert_int_equal(mbedtls_x509_crt_parse_der(&cacrt, ca->cert, ca->cert_len), 0);
+    char iss[256];
+    assert_true(mbedtls_x509_dn_gets(iss, sizeof iss, &cacrt.subject) > 0);
+    assert_int_equal(mbedtls_x509write_crt_set_issuer_name(&w, iss), 0);
+    static const unsigned char serial[] = {0x42, 0x17};
+    assert_int_equal(mbedtls_x509write_crt_set_serial_raw(&w, (unsigned char *)serial, 2), 0);
+    assert_int_equal(mbedtls_x509write_crt_set_validity(&w, "20200101000000", "20991231235959"), 0);
+    uint8_t buf[1200];
+    int n = mbedtls_x509write_crt_der(&w, buf, sizeof buf, mbedtls_ctr_drbg_random, &g_drbg);
+    assert_true(n > 0 && (size_t)n <= cap);
+    memcpy(out, buf + sizeof buf - (size_t)n, (size_t)n);
+    mbedtls_x509write_crt_free(&w);
+    mbedtls_x509_crt_free(&cacrt);
+    mbedtls_x509_csr_free(&req);
+    return (size_t)n;
+}
+
+/* Degenerate certs-only SignedData around one certificate (RFC 5652 / RFC 7030 §4.1.3). */
+static size_t cms_wrap(const uint8_t *cert, size_t len, uint8_t *out, size_t cap)
+{
+    static const uint8_t oid_signed[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02};
+    static const uint8_t oid_data[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x01};
+    uint8_t buf[2048];
+    pkiot_der_writer_t w;
+    pkiot_der_w_init(&w, buf, sizeof buf);
+    size_t m0 = pkiot_der_w_len(&w);
+    pkiot_der_w_header(&w, PKIOT_DER_SET, 0); /* signerInfos */
+    size_t m1 = pkiot_der_w_len(&w);
+    pkiot_der_w_raw(&w, cert, len);
+    pkiot_der_w_close(&w, PKIOT_DER_CTX_C(0), m1); /* certificates */
+    size_t m2 = pkiot_der_w_len(&w);
+    pkiot_der_w_oid(&w, oid_data, sizeof oid_data);
+    pkiot_der_w_close(&w, PKIOT_DER_SEQUENCE, m2);
+    pkiot_der_w_header(&w, PKIOT_DER_SET, 0); /* digestAlgorithms */
+    pkiot_der_w_u32(&w, 1);
+    pkiot_der_w_close(&w, PKIOT_DER_SEQUENCE, m0);
+    pkiot_der_w_close(&w, PKIOT_DER_CTX_C(0), m0);
+    pkiot_der_w_oid(&w, oid_signed, sizeof oid_signed);
+    pkiot_der_w_close(&w, PKIOT_DER_SEQUENCE, m0);
+    const uint8_t *p;
+    size_t n;
+    assert_int_equal(pkiot_der_w_result(&w, &p, &n), PKIOT_OK);
+    assert_true(n <= cap);
+    memcpy(out, p, n);
+    return n;
+}
+
+/* ------------------------------------------------------------------------------------- */
+/* scripted server behind a fake transport                                                 */
+/* ------------------------------------------------------------------------------------- */
+
+typedef enum {
+    R_ISSUE,          /* 200 with a certificate for the CSR's key from g_ca */
+    R_ISSUE_OTHER_CA, /* 200 with a certificate from a CA the device does not trust */
+    R_WRONG_KEY,      /* 200 with a certificate for another key */
+    R_401,            /* 401 with a Basic challenge */
+    R_202,            /* 202 Retry-After: 30 */
+    R_503,            /* 503 with a text body */
+    R_400,            /* 400 with a text body */
+    R_CUT,            /* close after half of a 200 response */
+    R_BAD_TYPE,       /* 200 text/html */
+    R_BAD_B64,        /* 200 application/pkcs7-mime with an invalid body */
+    R_SILENT          /* never answers */
+} reply_t;
+
+typedef struct server {
+    reply_t script[8];
+    size_t nscript, next;
+    uint8_t req[8192];
+    size_t req_len;
+    uint8_t resp[8192];
+    size_t resp_len, resp_off;
+    int connected;
+    int connects;
+    int with_auth[8];
+    uint8_t last_csr[2048];
+    size_t last_csr_len;
+    int requests;
+} server_t;
+
+static server_t srv;
+
+static int fake_connect(void *c, const pkiot_transport_params_t *p)
+{
+    (void)c;
+    assert_non_null(p->host);
+    srv.connected = 1;
+    srv.connects++;
+    srv.req_len = 0;
+    srv.resp_len = srv.resp_off = 0;
+    return PKIOT_OK;
+}
+
+static void respond(const char *head, const uint8_t *body, size_t body_len)
+{
+    int n = snprintf((char *)srv.resp, sizeof srv.resp, "%sContent-Length: %zu\r\n\r\n", head,
+                     body_len);
+    memcpy(srv.resp + n, body, body_len);
+    srv.resp_len = (size_t)n + body_len;
+    srv.resp_off = 0;
+}
+
+/* Called once a whole request (head + Content-Length body) has arrived. */
+static void serve(const char *body, size_t body_len, int auth)
+{
+    reply_t r = srv.next < srv.nscript ? srv.script[srv.next] : R_400;
+    srv.with_auth[srv.requests < 8 ? srv.requests : 7] = auth;
+    srv.next++;
+    srv.requests++;
+    uint8_t der[2048], cert[1400], cms[2048];
+    char b64[4096];
+    size_t dl = 0, bl = 0;
+    if (body_len > 0) {
+        assert_int_equal(pkiot_base64_decode(body, body_len, der, sizeof der, &dl), PKIOT_OK);
+        memcpy(srv.last_csr, der, dl);
+        srv.last_csr_len = dl;
+    }
+    switch (r) {
+    case R_ISSUE:
+    case R_ISSUE_OTHER_CA:
+    case R_CUT: {
+        size_t cl = ca_issue(r == R_ISSUE_OTHER_CA ? &g_other_ca : &g_ca, der, dl, cert,
+                             sizeof cert);
+        size_t ml = cms_wrap(cert, cl, cms, sizeof cms);
+        assert_int_equal(pkiot_base64_encode(cms, ml, b64, sizeof b64, &bl), PKIOT_OK);
+        respond("HTTP/1.1 200 OK\r\nContent-Type: application/pkcs7-mime; smime-type=certs-only\r\n",
+                (const uint8_t *)b64, bl);
+        if (r == R_CUT) {
+            srv.resp_len /= 2;
+        }
+        break;
+    }
+    case R_WRONG_KEY: {
+        /* A certificate for the CA's own key. */
+        size_t ml = cms_wrap(g_ca.cert, g_ca.cert_len, cms, sizeof cms);
+        assert_int_equal(pkiot_base64_encode(cms, ml, b64, sizeof b64, &bl), PKIOT_OK);
+        respond("HTTP/1.1 200 OK\r\nContent-Type: application/pkcs7-mime\r\n", (const uint8_t *)b64, bl);
+        break;
+    }
+    case R_401:
+        respond("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"est\"\r\n",
+                (const uint8_t *)"auth", 4);
+        break;
+    case R_202:
+        respond("HTTP/1.1 202 Accepted\r\nRetry-After: 30\r\n", NULL, 0);
+        break;
+    case R_503:
+        respond("HTTP/1.1 503 Service Unavailable\r\n", (const uint8_t *)"busy", 4);
+        break;
+    case R_400:
+        respond("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n",
+                (const uint8_t *)"subject not allowed\r\n", 21);
+        break;
+    case R_BAD_TYPE:
+        respond("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n", (const uint8_t *)"<html>", 6);
+        break;
+    case R_BAD_B64:
+        respond("HTTP/1.1 200 OK\r\nContent-Type: application/pkcs7-mime\r\n",
+                (const uint8_t *)"MII*notbase64", 13);
+        break;
+    case R_SILENT:
+        srv.resp_len = 0;
+        break;
+    }
+}
+
+static int fake_send(void *c, const uint8_t *buf, size_t len, size_t *n)
+{
+    (void)c;
+    assert_true(srv.connected);
+    /* Accept at most 100 bytes per call: the engine must handle partial writes. */
+    size_t take = len > 100 ? 100 : len;
+    assert_true(srv.req_len + take <= sizeof srv.req);
+    memcpy(srv.req + srv.req_len, buf, take);
+    srv.req_len += take;
+    *n = take;
+    srv.req[srv.req_len] = 0;
+    const char *end = strstr((const char *)srv.req, "\r\n\r\n");
+    if (end != NULL) {
+        size_t head = (size_t)(end - (const char *)srv.req) + 4;
+        const char *cl = strstr((const char *)srv.req, "Content-Length: ");
+        size_t blen = cl != NULL && cl < end ? (size_t)strtoul(cl + 16, NULL, 10) : 0;
+        if (srv.req_len == head + blen) {
+            int auth = strstr((const char *)srv.req, "Authorization: Basic ") != NULL;
+            serve((const char *)srv.req + head, blen, auth);
+            srv.req_len = 0;
+        }
+    }
+    return PKIOT_OK;
+}
+
+static int fake_recv(void *c, uint8_t *buf, size_t cap, size_t *n)
+{
+    (void)c;
+    if (srv.resp_off == srv.resp_len) {
+        if (srv.resp_len > 0 && srv.script[srv.next - 1] == R_CUT) {
+            *n = 0; /* peer closed mid-response */
+            return PKIOT_OK;
+        }
+        return PKIOT_WANT_READ;
+    }
+    /* Deliver in small pieces: the parser is fed arbitrary chunks. */
+    size_t give = srv.resp_len - srv.resp_off;
+    if (give > 37) {
+        give = 37;
+    }
+    if (give > cap) {
+        give = cap;
+    }
+    memcpy(buf, srv.resp + srv.resp_off, give);
+    srv.resp_off += give;
+    *n = give;
+    return PKIOT_OK;
+}
+
+static void fake_close(void *c)
+{
+    (void)c;
+    srv.connected = 0;
+}
+
+static pkiot_transport_port_t g_transport = {NULL, fake_connect, fake_send, fake_recv,
+                                             fake_close, NULL};
+
+/* In-memory checkpoint storage. */
+static uint8_t g_store[8192];
+static size_t g_store_len;
+static int g_saves;
+
+static int mem_load(void *c, uint8_t *buf, size_t cap, size_t *len)
+{
+    (void)c;
+    if (g_store_len == 0) {
+        return PKIOT_E_STORAGE_EMPTY;
+    }
+    if (g_store_len > cap) {
+        return PKIOT_E_BUFFER_TOO_SMALL;
+    }
+    memcpy(buf, g_store, g_store_len);
+    *len = g_store_len;
+    return PKIOT_OK;
+}
+
+static int mem_save(void *c, const uint8_t *buf, size_t len)
+{
+    (void)c;
+    memcpy(g_store, buf, len);
+    g_store_len = len;
+    g_saves++;
+    return PKIOT_OK;
+}
+
+static int mem_erase(void *c)
+{
+    (void)c;
+    g_store_len = 0;
+    return PKIOT_OK;
+}
+
+static pkiot_storage_port_t g_storage = {NULL, mem_load, mem_save, mem_erase};
+
+static int64_t fixed_time(void *u)
+{
+    (void)u;
+    return 1893456000; /* 2030-01-01 */
+}
+
+/* ------------------------------------------------------------------------------------- */
+
+static uint8_t g_work[PKIOT_WORKSPACE_SIZE];
+static pkiot_ctx_t g_ctx;
+static pkiot_config_t g_cfg;
+
+static void setup_cfg(void)
+{
+    memset(&g_cfg, 0, sizeof g_cfg);
+    g_cfg.protocol = PKIOT_PROTO_EST;
+    g_cfg.server_url = "https://est.example:8443";
+    g_cfg.crypto = &g_crypto;
+    g_cfg.transport = &g_transport;
+    g_cfg.storage = &g_storage;
+    g_cfg.wall_time = fixed_time;
+    g_cfg.trust_anchors = g_ca.cert;
+    g_cfg.trust_anchors_len = g_ca.cert_len;
+    g_cfg.subject = "CN=dev-1,O=Acme";
+    g_cfg.sans[0] = "DNS:dev-1.example";
+    g_cfg.nsans = 1;
+    g_cfg.key_type = PKIOT_KEY_EC_P256;
+    g_cfg.http_user = "estuser";
+    g_cfg.http_password = "estpwd";
+    g_cfg.max_attempts = 3;
+    g_cfg.backoff_base_ms = 1000;
+    g_cfg.io_timeout_ms = 5000;
+}
+
+static void script(const reply_t *r, size_t n)
+{
+    memset(&srv, 0, sizeof srv);
+    memcpy(srv.script, r, n * sizeof *r);
+    srv.nscript = n;
+}
+
+/* Drive the engine: returns the first status that is not WANT_* (SLEEP, DONE or error). */
+static int run(uint32_t *now)
+{
+    for (int i = 0; i < 10000; i++) {
+        int rc = pkiot_step(&g_ctx, *now);
+        if (rc == PKIOT_WANT_READ || rc == PKIOT_WANT_WRITE || rc == PKIOT_WANT_CRYPTO) {
+            *now += 1;
+            continue;
+        }
+        return rc;
+    }
+    fail_msg("engine did not settle");
+    return PKIOT_E_INTERNAL;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    mbedtls_entropy_init(&g_entropy);
+    mbedtls_ctr_drbg_init(&g_drbg);
+    if (mbedtls_ctr_drbg_seed(&g_drbg, mbedtls_entropy_func, &g_entropy, NULL, 0) != 0) {
+        return -1;
+    }
+    if (pkiot_mbedtls_crypto_init(&g_crypto_state, 0, &g_crypto) != PKIOT_OK) {
+        return -1;
+    }
+    ca_make(&g_ca, "CN=Test EST CA,O=pkiot");
+    ca_make(&g_other_ca, "CN=Stranger CA");
+    return 0;
+}
+
+static int test_setup(void **state)
+{
+    (void)state;
+    setup_cfg();
+    g_store_len = 0;
+    g_saves = 0;
+    return 0;
+}
+
+static void start(void)
+{
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+    assert_int_equal(pkiot_enroll_start(&g_ctx, PKIOT_OP_ENROLL), PKIOT_OK);
+}
+
+static void assert_cert_for_result_key(void)
+{
+    pkiot_slice_t cert = pkiot_result_cert(&g_ctx);
+    assert_true(cert.len > 0);
+    pkiot_x509_cert_t c;
+    assert_int_equal(pkiot_x509_cert_parse(cert.p, cert.len, &c), PKIOT_OK);
+    uint8_t spki[PKIOT_SPKI_MAX];
+    size_t sl = 0;
+    assert_int_equal(g_crypto.key_export_spki(g_crypto.ctx, pkiot_result_key(&g_ctx), spki,
+                                              sizeof spki, &sl),
+                     PKIOT_OK);
+    assert_true(pkiot_x509_cert_matches_key(&c, spki, sl));
+}
+
+static void test_enroll_with_auth_challenge(void **state)
+{
+    (void)state;
+    const reply_t r[] = {R_401, R_ISSUE};
+    script(r, 2);
+    start();
+    uint32_t now = 1000;
+    assert_int_equal(run(&now), PKIOT_DONE);
+    assert_int_equal(srv.requests, 2);
+    assert_int_equal(srv.with_auth[0], 0);
+    assert_int_equal(srv.with_auth[1], 1);
+    assert_int_equal(pkiot_http_status(&g_ctx), 200);
+    assert_cert_for_result_key();
+    /* The final checkpoint holds the certificate: a resume hands it back at once. */
+    assert_true(g_saves >= 2);
+    pkiot_slice_t first = pkiot_result_cert(&g_ctx);
+    uint8_t copy[2048];
+    memcpy(copy, first.p, first.len);
+    size_t copy_len = first.len;
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+    assert_int_equal(pkiot_resume(&g_ctx), PKIOT_OK);
+    int before = srv.requests;
+    assert_int_equal(run(&now), PKIOT_DONE);
+    assert_int_equal(srv.requests, before);
+    pkiot_slice_t again = pkiot_result_cert(&g_ctx);
+    assert_int_equal(again.len, copy_len);
+    assert_memory_equal(again.p, copy, copy_len);
+    assert_int_equal(pkiot_forget(&g_ctx), PKIOT_OK);
+    assert_int_equal(g_store_len, 0);
+}
+
+static void test_202_then_resume_resends_same_csr(void **state)
+{
+    (void)state;
+    const reply_t r[] = {R_202};
+    script(r, 1);
+    start();
+    uint32_t now = 5000;
+    assert_int_equal(run(&now), PKIOT_SLEEP);
+    assert_int_equal(pkiot_phase(&g_ctx), PKIOT_PHASE_WAIT);
+    assert_int_equal(pkiot_wake_at(&g_ctx), now + 30000u);
+    assert_true(pkiot_wake_unix(&g_ctx) == fixed_time(NULL) + 30);
+    uint8_t csr[2048];
+    size_t csr_len = srv.last_csr_len;
+    memcpy(csr, srv.last_csr, csr_len);
+    /* Calling before the wake time does nothing. */
+    assert_int_equal(pkiot_step(&g_ctx, now + 100), PKIOT_SLEEP);
+
+    /* Power cut: a fresh context resumes from storage with the same key and CSR. */
+    const reply_t r2[] = {R_ISSUE};
+    script(r2, 1);
+    memset(&g_ctx, 0xEE, sizeof g_ctx);
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+    assert_int_equal(pkiot_resume(&g_ctx), PKIOT_OK);
+    assert_int_equal(run(&now), PKIOT_DONE);
+    assert_int_equal(srv.last_csr_len, csr_len);
+    assert_memory_equal(srv.last_csr, csr, csr_len);
+    assert_cert_for_result_key();
+}
+
+static void test_5xx_and_cut_are_retried_with_backoff(void **state)
+{
+    (void)state;
+    const reply_t r[] = {R_503, R_CUT, R_ISSUE};
+    script(r, 3);
+    start();
+    uint32_t now = 0;
+    assert_int_equal(run(&now), PKIOT_SLEEP);
+    assert_int_equal(pkiot_phase(&g_ctx), PKIOT_PHASE_BACKOFF);
+    uint32_t wake = pkiot_wake_at(&g_ctx);
+    /* Jittered within [base/2, base]. */
+    assert_true(wake - now >= 500 && wake - now <= 1000);
+    now = wake;
+    assert_int_equal(run(&now), PKIOT_SLEEP);
+    assert_int_equal(g_ctx.last_error, PKIOT_E_HTTP_TRUNCATED);
+    wake = pkiot_wake_at(&g_ctx);
+    assert_true(wake - now >= 1000 && wake - now <= 2000); /* doubled */
+    now = wake;
+    assert_int_equal(run(&now), PKIOT_DONE);
+    assert_int_equal(srv.requests, 3);
+    assert_true(srv.connects >= 3); /* a cut connection is never reused */
+}
+
+static void test_retries_exhausted(void **state)
+{
+    (void)state;
+    const reply_t r[] = {R_503, R_503, R_503, R_503};
+    script(r, 4);
+    start();
+    uint32_t now = 0;
+    int rc;
+    while ((rc = run(&now)) == PKIOT_SLEEP) {
+        now = pkiot_wake_at(&g_ctx);
+    }
+    assert_int_equal(rc, PKIOT_E_HTTP_STATUS);
+    assert_int_equal(srv.requests, 3);
+    assert_string_equal(pkiot_server_text(&g_ctx), "busy");
+    /* A failed context stays failed. */
+    assert_int_equal(pkiot_step(&g_ctx, now), PKIOT_E_HTTP_STATUS);
+}
+
+static void test_timeout_is_transient(void **state)
+{
+    (void)state;
+    const reply_t r[] = {R_SILENT, R_ISSUE};
+    script(r, 2);
+    start();
+    uint32_t now = 0;
+    int rc = PKIOT_WANT_READ;
+    for (int i = 0; i < 100 && rc == PKIOT_WANT_READ; i++) {
+        rc = pkiot_step(&g_ctx, now);
+        now += 100;
+    }
+    assert_int_equal(rc, PKIOT_SLEEP);
+    assert_int_equal(g_ctx.last_error, PKIOT_E_TIMEOUT);
+    now = pkiot_wake_at(&g_ctx);
+    assert_int_equal(run(&now), PKIOT_DONE);
+}
+
+static void test_rejections_are_final(void **state)
+{
+    (void)state;
+    struct {
+        reply_t r;
+        int want;
+    } cases[] = {
+        {R_400, PKIOT_E_SERVER_REJECTED},
+        {R_WRONG_KEY, PKIOT_E_CERT_KEY_MISMATCH},
+        {R_ISSUE_OTHER_CA, PKIOT_E_CERT_UNTRUSTED},
+        {R_BAD_TYPE, PKIOT_E_HTTP_CONTENT_TYPE},
+        {R_BAD_B64, PKIOT_E_EST_BAD_RESPONSE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        script(&cases[i].r, 1);
+        g_store_len = 0;
+        start();
+        uint32_t now = 0;
+        int rc = run(&now);
+        if (rc != cases[i].want) {
+            fail_msg("case %zu: got %s, want %s", i, pkiot_strerror_name(rc),
+                     pkiot_strerror_name(cases[i].want));
+        }
+        assert_int_equal(srv.requests, 1);
+        /* The key and CSR stay checkpointed: the request can be retried after a fix. */
+        assert_true(g_store_len > 0);
+    }
+}
+
+static void test_server_text_kept(void **state)
+{
+    (void)state;
+    const reply_t r[] = {R_400};
+    script(r, 1);
+    start();
+    uint32_t now = 0;
+    assert_int_equal(run(&now), PKIOT_E_SERVER_REJECTED);
+    assert_int_equal(pkiot_http_status(&g_ctx), 400);
+    assert_string_equal(pkiot_server_text(&g_ctx), "subject not allowed");
+}
+
+static void test_corrupt_checkpoint_rejected_untouched(void **state)
+{
+    (void)state;
+    const reply_t r[] = {R_202};
+    script(r, 1);
+    start();
+    uint32_t now = 0;
+    assert_int_equal(run(&now), PKIOT_SLEEP);
+    size_t len = g_store_len;
+    for (size_t i = 0; i < len; i += 7) {
+        g_store[i] ^= 0x40;
+        assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+        int rc = pkiot_resume(&g_ctx);
+        assert_true(rc == PKIOT_E_CKPT_CORRUPT || rc == PKIOT_E_CKPT_MAGIC ||
+                    rc == PKIOT_E_CKPT_VERSION || rc == PKIOT_E_CKPT_MISMATCH);
+        assert_int_equal(g_ctx.key_valid, 0);
+        assert_int_equal(g_ctx.csr_len, 0);
+        assert_int_equal(pkiot_phase(&g_ctx), PKIOT_PHASE_IDLE);
+        assert_int_equal(pkiot_step(&g_ctx, now), PKIOT_E_STATE);
+        g_store[i] ^= 0x40;
+    }
+    /* Untouched blob still resumes. */
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+    assert_int_equal(pkiot_resume(&g_ctx), PKIOT_OK);
+}
+
+static void test_init_arguments(void **state)
+{
+    (void)state;
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, PKIOT_WORKSPACE_SIZE - 1),
+                     PKIOT_E_WORKSPACE_TOO_SMALL);
+    g_cfg.server_url = "ftp://x";
+    assert_true(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work) < 0);
+    setup_cfg();
+    g_cfg.protocol = (pkiot_protocol_t)99;
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_E_UNSUPPORTED);
+    setup_cfg();
+    g_cfg.storage = NULL;
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+    assert_int_equal(pkiot_resume(&g_ctx), PKIOT_E_STORAGE_EMPTY);
+    assert_int_equal(pkiot_step(&g_ctx, 0), PKIOT_E_STATE);
+}
+
+static void test_renewal_time(void **state)
+{
+    (void)state;
+    /* 90-day certificate: renew at 2/3 of its life, jitter moves it earlier only. */
+    int64_t nb = 1700000000, na = nb + 90 * 86400;
+    assert_true(pkiot_renewal_time(nb, na, 0, 0, NULL, 0) == nb + 60 * 86400);
+    uint8_t s1[] = {1, 2, 3}, s2[] = {9, 9, 9};
+    int64_t a = pkiot_renewal_time(nb, na, 0, 5, s1, 3);
+    int64_t b = pkiot_renewal_time(nb, na, 0, 5, s2, 3);
+    assert_true(a <= nb + 60 * 86400 && a >= nb + 60 * 86400 - 5 * 864 * 90);
+    assert_true(a != b);
+    assert_true(pkiot_renewal_time(nb, na, 0, 5, s1, 3) == a); /* stable per certificate */
+    assert_true(pkiot_renewal_time(na, nb, 0, 0, NULL, 0) == na);
+    assert_true(pkiot_renewal_time(nb, na, 50, 0, NULL, 0) == nb + 45 * 86400);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_enroll_with_auth_challenge, test_setup),
+        cmocka_unit_test_setup(test_202_then_resume_resends_same_csr, test_setup),
+        cmocka_unit_test_setup(test_5xx_and_cut_are_retried_with_backoff, test_setup),
+        cmocka_unit_test_setup(test_retries_exhausted, test_setup),
+        cmocka_unit_test_setup(test_timeout_is_transient, test_setup),
+        cmocka_unit_test_setup(test_rejections_are_final, test_setup),
+        cmocka_unit_test_setup(test_server_text_kept, test_setup),
+        cmocka_unit_test_setup(test_corrupt_checkpoint_rejected_untouched, test_setup),
+        cmocka_unit_test_setup(test_init_arguments, test_setup),
+        cmocka_unit_test_setup(test_renewal_time, test_setup),
+    };
+    return cmocka_run_group_tests(tests, group_setup, NULL);
+}
