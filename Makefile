@@ -164,8 +164,11 @@ include mk/fuzz.mk
 help:
 	@sed -n '2,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
 
+# deps.sh fetches Mbed TLS / lwIP only when MBEDTLS_DIR / LWIP_DIR are unset, i.e. not pointed
+# at the user's own copies; the default locations exported above do not count as that.
 deps:
-	@bash scripts/deps.sh
+	@$(if $(filter $(TOP)/third_party/mbedtls,$(MBEDTLS_DIR)),env -u MBEDTLS_DIR) \
+	  $(if $(filter $(TOP)/third_party/lwip,$(LWIP_DIR)),env -u LWIP_DIR) bash scripts/deps.sh
 
 # --- Kconfig ----------------------------------------------------------------------------------
 defconfig:
@@ -194,17 +197,9 @@ check: unit
 check-heap:
 	@bash scripts/check-heap.sh
 
-CPPCHECK_BUILD := build/cppcheck
 cppcheck: $(CONFIG_H)
-	@mkdir -p $(CPPCHECK_BUILD)
 	$(quiet) CPPCHECK "lib ports"
-	$(Q)cppcheck --quiet --error-exitcode=1 --std=c11 --language=c --platform=unix64 \
-	  --enable=warning,portability,performance --inline-suppr --library=posix \
-	  --cppcheck-build-dir=$(CPPCHECK_BUILD) -j $(NPROC) \
-	  --template='{file}:{line}:{column}: {severity}: {message} [{id}]' \
-	  $(CPPFLAGS_PORT) -I$(MBEDTLS_DIR)/include -D__GNUC__=12 \
-	  --suppressions-list=scripts/cppcheck.supp \
-	  lib ports
+	$(Q)LWIP_DIR=$(LWIP_DIR) JOBS=$(NPROC) bash scripts/cppcheck.sh $(BUILD)/gen
 
 # `make deps` (silent when everything is present), then every build, test and check.
 test:

@@ -62,16 +62,29 @@ $(FUZZ_BUILD)/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_LIB) $(FUZZ_CONFIG_H) $(FUZZ_STA
 	$(Q)$(FUZZ_CC) $(FUZZ_CPPFLAGS) -Ilib -Itest/fuzz $(CSTD) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARN_PORT) \
 	  -MMD -MP -MF $(FUZZ_BUILD)/obj/$(@F).d $< $(FUZZ_LIB) -o $@
 
-# One phony target per fuzzer, so `make -j2 fuzz-smoke` runs two at a time.
+# One phony target per fuzzer, so `make -j2 fuzz-smoke` runs two at a time. Each records its
+# exit status instead of stopping make, so every target runs; the aggregate then fails.
 FUZZ_RUN = bash scripts/fuzz-run.sh
+FUZZ_STATUS = $(FUZZ_BUILD)/logs/$(1).status
+define fuzz_verdict
+	@failed=""; for n in $(1); do \
+	  [ "$$(cat $(FUZZ_BUILD)/logs/$$n.status 2>/dev/null)" = 0 ] || failed="$$failed $$n"; done; \
+	if [ -n "$$failed" ]; then echo "$(2): failed:$$failed (logs in $(FUZZ_BUILD)/logs/)" >&2; exit 1; fi; \
+	test -n "$(1)" || echo "$(2): no targets in test/fuzz"
+endef
+
 fuzz-smoke: $(addprefix fuzz-smoke-,$(FUZZ))
-	@test -n "$(FUZZ)" || echo "fuzz-smoke: no targets in test/fuzz"
+	$(call fuzz_verdict,$(FUZZ),fuzz-smoke)
 fuzz-smoke-%: $(FUZZ_BUILD)/fuzz_% FORCE
-	@$(FUZZ_RUN) $* $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS),--seconds $(FUZZ_SMOKE_SECONDS))
+	@mkdir -p $(FUZZ_BUILD)/logs; rm -f $(call FUZZ_STATUS,$*)
+	@$(FUZZ_RUN) $* $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS),--seconds $(FUZZ_SMOKE_SECONDS)); \
+	  echo $$? > $(call FUZZ_STATUS,$*)
 
 fuzz: $(addprefix fuzz-run-,$(FUZZ))
-	@test -n "$(FUZZ)" || echo "fuzz: no targets in test/fuzz"
+	$(call fuzz_verdict,$(FUZZ),fuzz)
 fuzz-run-%: $(FUZZ_BUILD)/fuzz_% FORCE
-	@$(FUZZ_RUN) $* $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS),--seconds $(FUZZ_SECONDS))
+	@mkdir -p $(FUZZ_BUILD)/logs; rm -f $(call FUZZ_STATUS,$*)
+	@$(FUZZ_RUN) $* $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS),--seconds $(FUZZ_SECONDS)); \
+	  echo $$? > $(call FUZZ_STATUS,$*)
 
 -include $(wildcard $(FUZZ_BUILD)/obj/lib/*/*.d $(FUZZ_BUILD)/obj/fuzz_*.d)

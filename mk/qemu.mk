@@ -53,7 +53,12 @@ SMOKE_ELF      := $(FW_DIR)/qemu-net-smoke.elf
 FW_LD_DEPS      = $(FW_LDSCRIPT) $(BOARD_DIR)/memory.ld
 
 # Heap symbols that must never appear in an image.
-FW_HEAP_SYMS := malloc|_malloc_r|calloc|_calloc_r|realloc|_realloc_r|free|_free_r|_sbrk|_sbrk_r|sbrk
+FW_HEAP_LIST := malloc calloc realloc free strdup strndup reallocarray aligned_alloc \
+  posix_memalign memalign valloc pvalloc asprintf vasprintf _malloc_r _free_r _calloc_r \
+  _realloc_r _strdup_r _strndup_r _memalign_r _sbrk _sbrk_r sbrk
+fw_empty :=
+fw_space := $(fw_empty) $(fw_empty)
+FW_HEAP_SYMS := $(subst $(fw_space),|,$(strip $(FW_HEAP_LIST)))
 define fw_heap_check
 	@if $(NM) $(1) | grep -Eq ' ($(FW_HEAP_SYMS))$$'; then \
 	  echo "heap symbols linked into $(1):" >&2; $(NM) $(1) | grep -E ' ($(FW_HEAP_SYMS))$$' >&2; \
@@ -85,6 +90,37 @@ $(SMOKE_ELF): $(SMOKE_OBJS) $(FW_BASE_OBJS) $(LWIP_LIB) $(FW_LD_DEPS)
 	  $(LWIP_LIB) $(FW_LDLIBS)
 	$(call fw_heap_check,$@)
 
+# --- TLS smoke: Mbed TLS on the static arena over the same lwIP net port ----------------------
+# Needs the cross Mbed TLS archive $(MBEDTLS_LIB) (built by the top Makefile's rules).
+TLS_SMOKE_SRCS := examples/qemu-net-smoke/tls/main.c examples/qemu-net-smoke/smoke_common.c \
+                  boards/common/mbedtls/board_mbedtls.c
+TLS_SMOKE_OBJS := $(patsubst %.c,$(FW_OBJ)/tls/%.o,$(TLS_SMOKE_SRCS))
+TLS_SMOKE_ELF  := $(FW_DIR)/qemu-tls-smoke.elf
+TLS_SMOKE_ARGS ?= port=4433 ca=build/qemu-tls/ca.pem sni=pkiot-test-server
+# BOARD_MBEDTLS_ARENA_SIZE=N overrides the static Mbed TLS heap (default 64 KiB).
+BOARD_MBEDTLS_ARENA_SIZE ?=
+TLS_CPPFLAGS    = $(FW_CPPFLAGS) -Iexamples/qemu-net-smoke -Iboards/common/mbedtls $(MBEDTLS_CPPFLAGS) \
+                  $(if $(BOARD_MBEDTLS_ARENA_SIZE),-DBOARD_MBEDTLS_ARENA_SIZE=$(BOARD_MBEDTLS_ARENA_SIZE))
+
+.PHONY: qemu-tls-smoke qemu-run-tls-smoke
+qemu-tls-smoke: qemu-check-board $(TLS_SMOKE_ELF)
+	$(Q)$(CROSS_COMPILE)size $(TLS_SMOKE_ELF)
+
+$(FW_OBJ)/tls/%.o: %.c $(FLAGS_STAMP) $(MBEDTLS_CONFIG)
+	@mkdir -p $(@D)
+	$(quiet) CC $<
+	$(Q)$(CC) $(TLS_CPPFLAGS) $(FW_CFLAGS) -MMD -MP -c $< -o $@
+
+$(TLS_SMOKE_ELF): $(TLS_SMOKE_OBJS) $(FW_BASE_OBJS) $(LWIP_LIB) $(MBEDTLS_LIB) $(FW_LD_DEPS)
+	@mkdir -p $(@D)
+	$(quiet) LD $@
+	$(Q)$(CC) $(FW_LDFLAGS) -Wl,-Map=$(@:.elf=.map) -o $@ $(TLS_SMOKE_OBJS) $(FW_BASE_OBJS) \
+	  $(LWIP_LIB) $(MBEDTLS_LIB) $(FW_LDLIBS)
+	$(call fw_heap_check,$@)
+
+qemu-run-tls-smoke: qemu-tls-smoke
+	$(QEMU) $(QEMU_FLAGS) -kernel $(TLS_SMOKE_ELF) -append "$(TLS_SMOKE_ARGS)"
+
 qemu-run-net-smoke: qemu-net-smoke
 	$(QEMU) $(QEMU_FLAGS) -kernel $(SMOKE_ELF) -append "$(SMOKE_ARGS)"
 
@@ -92,7 +128,7 @@ qemu-run:
 	@test -n "$(ELF)" || { echo "usage: make TARGET=$(TARGET) qemu-run ELF=image.elf [QEMU_APPEND=...]" >&2; exit 1; }
 	$(QEMU) $(QEMU_FLAGS) -kernel $(ELF) $(if $(QEMU_APPEND),-append "$(QEMU_APPEND)")
 
--include $(wildcard $(FW_OBJ)/*/*.d $(FW_OBJ)/*/*/*.d)
+-include $(wildcard $(FW_OBJ)/*/*.d $(FW_OBJ)/*/*/*.d $(FW_OBJ)/*/*/*/*.d $(FW_OBJ)/tls/*/*/*/*.d)
 else
 qemu-net-smoke qemu-run-net-smoke qemu-run qemu-check-board:
 	@echo "$@: needs TARGET=cortex-m3 or cortex-m4 (or BOARD=one of: $(QEMU_BOARDS))" >&2; exit 1

@@ -54,7 +54,7 @@ if [ $rc -eq 0 ]; then
 fi
 
 reason=$(grep -m1 -E '^==[0-9]+==ERROR|^SUMMARY:|runtime error:|ERROR: libFuzzer|out-of-memory|deadly signal' "$log" \
-         | sed 's/^==[0-9]*==//' | cut -c1-160)
+         | sed 's/^==[0-9]*== *//' | cut -c1-160)
 [ $rc -eq 124 ] || [ $rc -eq 137 ] && reason=${reason:-"killed after ${limit}s"}
 echo "FAIL: fuzz_$name (exit $rc after ${secs}s: ${reason:-see log})"
 crash=$(find "$art" -maxdepth 1 -type f -newermt "@$start" 2>/dev/null | head -n1)

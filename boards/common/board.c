@@ -4,6 +4,7 @@
  */
 #include "board.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "board_internal.h"
@@ -20,6 +21,7 @@ extern uint32_t __stack_top[];
 extern uint32_t __stack_bottom[];
 
 void SysTick_Handler(void);
+void _exit(int status);
 void __assert_func(const char *file, int line, const char *func, const char *expr);
 
 static volatile uint32_t s_millis;
@@ -141,6 +143,20 @@ int64_t board_unix_time(void)
         return -1;
     }
     return (int64_t)t;
+}
+
+/*
+ * exit() (Mbed TLS calls it when its arena allocator detects corruption) ends the program
+ * through the board. Defining it here keeps newlib's exit/atexit machinery out of the image.
+ */
+void exit(int status)
+{
+    board_exit(status);
+}
+
+void _exit(int status)
+{
+    board_exit(status);
 }
 
 size_t board_stack_size(void)

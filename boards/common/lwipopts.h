@@ -103,9 +103,6 @@
 /* --- statistics and debugging --------------------------------------------------------------- */
 #define LWIP_STATS                  0
 #define LWIP_STATS_DISPLAY          0
-#ifndef LWIP_DEBUG
-#define LWIP_DBG_MIN_LEVEL          LWIP_DBG_LEVEL_ALL
-#endif
 
 /* --- randomness for TCP initial sequence numbers, DNS ids and ports, DHCP xid --------------- */
 #define LWIP_RAND()                 lwip_port_rand()

@@ -99,6 +99,8 @@
 #define MBEDTLS_PK_PARSE_C
 #define MBEDTLS_PK_WRITE_C
 #define MBEDTLS_X509_USE_C
+/* TLS 1.3 offers rsa_pss_rsae_* only with this; without it RSA-certified servers refuse 1.3. */
+#define MBEDTLS_X509_RSASSA_PSS_SUPPORT
 #define MBEDTLS_X509_CRT_PARSE_C
 #define MBEDTLS_X509_CRL_PARSE_C
 #define MBEDTLS_X509_CSR_PARSE_C

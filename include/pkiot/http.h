@@ -186,6 +186,7 @@ typedef struct pkiot_http_resp {
     uint8_t conn_keep_alive;
     uint8_t te_seen;
     uint8_t n_interim;
+    uint8_t head_done;
     uint8_t n_links;
     uint8_t links_dropped;
     int err;
@@ -250,7 +251,11 @@ int pkiot_http_resp_feed(pkiot_http_resp_t *r, const uint8_t *data, size_t len,
  */
 int pkiot_http_resp_finish(pkiot_http_resp_t *r);
 
-/** 1 once the final response's status line and headers have been parsed. */
+/**
+ * 1 once the final response's status line and headers have been parsed. Stays 1 when the
+ * body then fails (e.g. PKIOT_E_HTTP_BODY_TOO_LARGE for a large error page), so status,
+ * reason and the header accessors can still be read.
+ */
 int pkiot_http_resp_headers_done(const pkiot_http_resp_t *r);
 
 /**

@@ -147,7 +147,8 @@ typedef struct pkiot_x509_cert {
  * @param der  certificate; must outlive @p out
  * @return PKIOT_OK; PKIOT_E_DER_* for malformed or truncated DER (PKIOT_E_DER_TRAILING when
  *         bytes follow the certificate); PKIOT_E_X509_FORMAT for well-formed DER that is not
- *         a valid certificate; PKIOT_E_TIME_FORMAT for a malformed validity time;
+ *         a valid certificate; PKIOT_E_TIME_FORMAT / PKIOT_E_TIME_RANGE for a malformed
+ *         validity time (pkiot/datetime.h);
  *         PKIOT_E_INVALID_ARG.
  */
 int pkiot_x509_cert_parse(const uint8_t *der, size_t len, pkiot_x509_cert_t *out);

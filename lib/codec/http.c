@@ -465,6 +465,7 @@ int pkiot_http_resp_init(pkiot_http_resp_t *r, uint8_t *body, size_t body_cap, u
     r->state = ST_STATUS;
     r->flags = (uint8_t)(flags & PKIOT_HTTP_RESP_HEAD);
     r->n_interim = 0;
+    r->head_done = 0;
     r->err = 0;
     r->cb = NULL;
     r->cb_arg = NULL;
@@ -484,7 +485,7 @@ void pkiot_http_resp_set_body_cb(pkiot_http_resp_t *r, pkiot_http_body_cb cb, vo
 
 int pkiot_http_resp_headers_done(const pkiot_http_resp_t *r)
 {
-    return r != NULL && r->state > ST_HEADER && r->status >= 200;
+    return r != NULL && r->head_done;
 }
 
 /* Copy a value into the store; first occurrence wins. */
@@ -861,6 +862,7 @@ static int end_of_head(pkiot_http_resp_t *r)
         r->state = ST_STATUS;
         return PKIOT_OK;
     }
+    r->head_done = 1;
     if (r->version >= 11) {
         r->keep_alive = (uint8_t)!r->conn_close;
     } else {

@@ -319,6 +319,7 @@ static int scan_value(const uint8_t *p, const uint8_t *end, pkiot_json_t *v)
                 p++;
                 stack >>= 1;
                 depth--;
+                rc = PKIOT_OK;
                 break; /* empty container: a complete value */
             }
             if (obj) {

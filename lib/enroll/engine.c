@@ -210,8 +210,9 @@ int pkiot_engine_accept_cert(pkiot_ctx_t *ctx, const uint8_t *cert, size_t len)
     if (rc != PKIOT_OK) {
         return rc;
     }
-    if (!pkiot_x509_cert_matches_key(&c, spki, spki_len)) {
-        return PKIOT_E_CERT_KEY_MISMATCH;
+    rc = pkiot_x509_cert_matches_key(&c, spki, spki_len);
+    if (rc != PKIOT_OK) {
+        return rc;
     }
     /* Trust anchors: the configured ones, or in bootstrap mode the CA certificates the
      * caller confirmed. Intermediates: whatever CA certificates this enrollment received. */
@@ -816,14 +817,17 @@ int64_t pkiot_renewal_time(int64_t not_before, int64_t not_after, unsigned perce
     if (not_after <= not_before) {
         return not_before;
     }
+    int64_t life = not_after - not_before;
+    int64_t at;
     if (percent == 0 || percent > 99) {
         percent = 67;
+        at = not_before + life / 3 * 2 + life % 3 * 2 / 3; /* exactly 2/3 */
+    } else {
+        at = not_before + life / 100 * (int64_t)percent + life % 100 * (int64_t)percent / 100;
     }
     if (jitter_percent > percent) {
         jitter_percent = percent;
     }
-    int64_t life = not_after - not_before;
-    int64_t at = not_before + life / 100 * (int64_t)percent + life % 100 * (int64_t)percent / 100;
     if (jitter_percent > 0 && seed != NULL && seed_len > 0) {
         /* FNV-1a over the seed: stable per certificate, spread across a fleet. */
         uint32_t h = 2166136261u;

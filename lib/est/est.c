@@ -78,6 +78,30 @@ static int prepare_get(pkiot_ctx_t *ctx, const char *op, const char *accept)
     return build_path(ctx, op);
 }
 
+/* RFC 8951 allows base64 with or without line breaks, but servers that decode with
+ * OpenSSL's base64 BIO (libest among them) need 64-column lines ending in a newline. */
+static int encode_lines(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+                        size_t *out_len)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 48) {
+        size_t n = len - i < 48 ? len - i : 48;
+        size_t w = 0;
+        int rc = pkiot_base64_encode(in + i, n, (char *)out + o, cap - o, &w);
+        if (rc != PKIOT_OK) {
+            return rc;
+        }
+        o += w;
+        if (cap - o < 2) {
+            return PKIOT_E_BUFFER_TOO_SMALL;
+        }
+        out[o++] = '\r';
+        out[o++] = '\n';
+    }
+    *out_len = o;
+    return PKIOT_OK;
+}
+
 static int est_prepare(pkiot_ctx_t *ctx)
 {
     pkiot_est_state_t *e = &ctx->est;
@@ -140,8 +164,7 @@ static int est_prepare(pkiot_ctx_t *ctx)
             size_t cap;
             uint8_t *body = pkiot_engine_body_area(ctx, &cap);
             size_t blen = 0;
-            /* RFC 8951: base64 without Content-Transfer-Encoding; line breaks optional. */
-            rc = pkiot_base64_encode(ctx->csr, ctx->csr_len, (char *)body, cap, &blen);
+            rc = encode_lines(ctx->csr, ctx->csr_len, body, cap, &blen);
             if (rc != PKIOT_OK) {
                 return rc;
             }

@@ -2,6 +2,7 @@
 #include "oid.h"
 #include "x509_int.h"
 
+#include "pkiot/datetime.h"
 #include "pkiot/x509.h"
 
 #include <string.h>
@@ -10,58 +11,10 @@
 
 /* --- time -------------------------------------------------------------------------------- */
 
-/*
- * UTCTime / GeneralizedTime -> Unix seconds, RFC 5280 §4.1.2.5 forms only
- * (YYMMDDHHMMSSZ, YYYYMMDDHHMMSSZ). Interim parser: switch to the shared one from
- * pkiot/datetime.h when lib/codec provides it.
- */
-static int x509_time_internal(const pkiot_der_tlv_t *t, int64_t *out)
+static int cert_time(const pkiot_der_tlv_t *t, int64_t *out)
 {
-    static const uint16_t cum_days[12] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
-    static const uint8_t mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    unsigned f[7] = { 0, 0, 0, 0, 0, 0, 0 };
-    size_t ylen;
-    const uint8_t *p = t->val;
-
-    if (t->tag == PKIOT_DER_UTC_TIME) {
-        ylen = 2;
-    } else if (t->tag == PKIOT_DER_GENERALIZED_TIME) {
-        ylen = 4;
-    } else {
-        return FMT;
-    }
-    if (t->len != ylen + 11u || p[t->len - 1u] != 'Z') {
-        return PKIOT_E_TIME_FORMAT;
-    }
-    for (size_t i = 0; i + 1u < t->len; i++) {
-        if (p[i] < '0' || p[i] > '9') {
-            return PKIOT_E_TIME_FORMAT;
-        }
-    }
-    unsigned year = 0;
-    for (size_t i = 0; i < ylen; i++) {
-        year = year * 10u + (unsigned)(p[i] - '0');
-    }
-    if (ylen == 2) {
-        year += year < 50u ? 2000u : 1900u;
-    }
-    for (size_t k = 0; k < 5; k++) {
-        f[k] = (unsigned)(p[ylen + 2u * k] - '0') * 10u + (unsigned)(p[ylen + 2u * k + 1u] - '0');
-    }
-    unsigned mon = f[0];
-    unsigned day = f[1];
-    unsigned leap = (year % 4u == 0 && year % 100u != 0) || year % 400u == 0;
-    if (mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1u] ||
-        (mon == 2 && day == 29 && !leap) || f[2] > 23 || f[3] > 59 || f[4] > 59) {
-        return PKIOT_E_TIME_FORMAT;
-    }
-    /* Days since 1970-01-01: whole years, then leap days, then days into the year. */
-    int64_t y = (int64_t)year;
-    int64_t leaps = ((y - 1) / 4 - (y - 1) / 100 + (y - 1) / 400) - (1969 / 4 - 1969 / 100 + 1969 / 400);
-    int64_t days = 365 * (y - 1970) + leaps + cum_days[mon - 1u] + (int64_t)(day - 1u) +
-                   ((mon > 2 && leap) ? 1 : 0);
-    *out = days * 86400 + (int64_t)f[2] * 3600 + (int64_t)f[3] * 60 + (int64_t)f[4];
-    return PKIOT_OK;
+    int rc = pkiot_time_parse_der(t, out);
+    return rc == PKIOT_E_DER_BAD_TAG ? FMT : rc;
 }
 
 /* --- public keys ------------------------------------------------------------------------- */
@@ -550,10 +503,10 @@ static int parse_tbs(const pkiot_der_tlv_t *tbs, const pkiot_der_tlv_t *outer_al
             rc = pkiot_x509_end(&v, FMT);
         }
         if (rc == PKIOT_OK) {
-            rc = x509_time_internal(&nb, &out->not_before);
+            rc = cert_time(&nb, &out->not_before);
         }
         if (rc == PKIOT_OK) {
-            rc = x509_time_internal(&na, &out->not_after);
+            rc = cert_time(&na, &out->not_after);
         }
         if (rc != PKIOT_OK) {
             return rc;

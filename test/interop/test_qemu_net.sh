@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Network bring-up of the QEMU MPS2 boards: the qemu-net-smoke firmware gets an address by
 # DHCP from QEMU's user-mode network, connects with the pkiot lwIP net port to an HTTP server
-# on the host and fetches a page and a 1 MiB file.
+# on the host and fetches a page and a 1 MiB file. Then, when the Mbed TLS cross build is
+# available, the qemu-tls-smoke firmware does a verified TLS handshake with `openssl s_server`
+# and a GET inside it, and must refuse a server whose certificate does not chain to its CA.
 #
 # Everything runs inside a private network namespace that has only loopback, so the HTTP
 # server's port cannot collide with anything else on the machine. Prints PASS:/FAIL: per
@@ -9,7 +11,9 @@
 # compiler or network namespaces are unavailable.
 #
 # Environment: QEMU (default qemu-system-arm), QEMU_TIMEOUT seconds per run (default 60),
-# PKIOT_QEMU_SKIP_BUILD=1 to use already-built images.
+# PKIOT_QEMU_SKIP_BUILD=1 to use already-built images, PKIOT_QEMU_TLS_BUILD=dir-prefix to
+# build the TLS images (and their Mbed TLS) in <prefix>-<target> instead of build/<target>,
+# PKIOT_QEMU_NO_TLS=1 to skip the TLS checks.
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,6 +23,7 @@ BOARDS=("qemu-mps2-an385:cortex-m3" "qemu-mps2-an386:cortex-m4")
 NS="pkiot-qemu-$$"
 TMP=""
 HTTP_PID=""
+TLS_PID=""
 QEMU_PID=""
 
 skip() {
@@ -31,6 +36,7 @@ skip() {
 cleanup() {
     if [ -n "$QEMU_PID" ]; then kill "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null; fi
     if [ -n "$HTTP_PID" ]; then kill "$HTTP_PID" 2>/dev/null; wait "$HTTP_PID" 2>/dev/null; fi
+    if [ -n "$TLS_PID" ]; then kill "$TLS_PID" 2>/dev/null; wait "$TLS_PID" 2>/dev/null; fi
     ip netns del "$NS" 2>/dev/null
     [ -n "$TMP" ] && rm -rf "$TMP"
 }
@@ -44,17 +50,30 @@ command -v python3 >/dev/null 2>&1 || skip "python3 not installed"
 ip netns add "$NS" 2>/dev/null || skip "network namespaces not permitted (need root or CAP_SYS_ADMIN)"
 ip netns exec "$NS" ip link set lo up || skip "cannot bring up loopback in a network namespace"
 
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/pkiot-qemu-net.XXXXXX")
+
+tls_build_dir() { # tls_build_dir <target>
+    if [ -n "${PKIOT_QEMU_TLS_BUILD:-}" ]; then echo "$PKIOT_QEMU_TLS_BUILD-$1"; else echo "build/$1"; fi
+}
+
+TLS_SKIP=""
+[ "${PKIOT_QEMU_NO_TLS:-0}" = 1 ] && TLS_SKIP="disabled by PKIOT_QEMU_NO_TLS"
+command -v openssl >/dev/null 2>&1 || TLS_SKIP="openssl not installed"
 if [ "${PKIOT_QEMU_SKIP_BUILD:-0}" != 1 ]; then
     for b in "${BOARDS[@]}"; do
         if ! make -C "$ROOT" --no-print-directory TARGET="${b#*:}" BOARD="${b%%:*}" \
-                qemu-net-smoke >/dev/null; then
+                qemu-net-smoke >"$TMP/build.log" 2>&1; then
             echo "FAIL: qemu-net/${b%%:*}: firmware build failed"
+            tail -20 "$TMP/build.log" | sed 's/^/    | /'
             exit 1
+        fi
+        if [ -z "$TLS_SKIP" ] && ! make -C "$ROOT" --no-print-directory -j"$(nproc 2>/dev/null || echo 2)" \
+                TARGET="${b#*:}" BOARD="${b%%:*}" BUILD="$(tls_build_dir "${b#*:}")" \
+                qemu-tls-smoke >"$TMP/build-tls.log" 2>&1; then
+            TLS_SKIP="TLS firmware (Mbed TLS cross build) does not build: $(grep -m1 -iE 'error|no rule' "$TMP/build-tls.log")"
         fi
     done
 fi
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/pkiot-qemu-net.XXXXXX")
 mkdir -p "$TMP/www"
 printf '<html><body>pkiot qemu smoke</body></html>\n' > "$TMP/www/index.html"
 head -c 1048576 /dev/urandom > "$TMP/www/bulk.bin"
@@ -125,6 +144,67 @@ for b in "${BOARDS[@]}"; do
         ok=1
     fi
     report "qemu-net-bulk/$board" $ok "$log" "exit status $rc"
+done
+
+# --- TLS: verified handshake with openssl s_server, and a server the device must refuse ----
+if [ -n "$TLS_SKIP" ]; then
+    for b in "${BOARDS[@]}"; do echo "SKIP: qemu-tls/${b%%:*}: $TLS_SKIP"; done
+    exit $failed
+fi
+
+mkcert() { # mkcert <dir>: EC P-256 CA and a server certificate for pkiot-test-server
+    mkdir -p "$1"
+    openssl ecparam -name prime256v1 -genkey -noout -out "$1/ca.key" &&
+    openssl req -x509 -new -key "$1/ca.key" -subj "/CN=pkiot qemu test CA" -days 2 \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+        -out "$1/ca.pem" &&
+    openssl ecparam -name prime256v1 -genkey -noout -out "$1/srv.key" &&
+    openssl req -new -key "$1/srv.key" -subj "/CN=pkiot-test-server" -out "$1/srv.csr" &&
+    printf 'subjectAltName=DNS:pkiot-test-server\nextendedKeyUsage=serverAuth\n' > "$1/ext.cnf" &&
+    openssl x509 -req -in "$1/srv.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" -CAcreateserial \
+        -days 2 -extfile "$1/ext.cnf" -out "$1/srv.pem"
+} >/dev/null 2>&1
+mkcert "$TMP/pki" && mkcert "$TMP/other" || { echo "FAIL: qemu-tls: test certificates"; exit 1; }
+
+TLS_PORT=4433
+ip netns exec "$NS" openssl s_server -accept "$TLS_PORT" -cert "$TMP/pki/srv.pem" \
+    -key "$TMP/pki/srv.key" -www -quiet >"$TMP/s_server.log" 2>&1 &
+TLS_PID=$!
+for _ in $(seq 1 50); do
+    if ip netns exec "$NS" python3 -c "import socket; socket.create_connection(('127.0.0.1', $TLS_PORT), 1)" 2>/dev/null; then
+        break
+    fi
+    sleep 0.1
+done
+kill -0 "$TLS_PID" 2>/dev/null || { echo "FAIL: qemu-tls: openssl s_server did not start"; cat "$TMP/s_server.log"; exit 1; }
+
+for b in "${BOARDS[@]}"; do
+    board=${b%%:*}
+    target=${b#*:}
+    machine=${board#qemu-}
+    elf="$ROOT/$(tls_build_dir "$target")/qemu-tls-smoke.elf"
+    if [ ! -f "$elf" ]; then
+        echo "SKIP: qemu-tls/$board: $elf missing"
+        continue
+    fi
+    log="$TMP/$board-tls.log"
+    run_qemu "$machine" "$elf" "port=$TLS_PORT ca=$TMP/pki/ca.pem sni=pkiot-test-server timeout=60" "$log"
+    rc=$?
+    ok=0
+    if [ $rc -eq 0 ] && grep -q '^tls: TLSv1\.[23] .*server verified' "$log" \
+            && grep -q '^https: status line "HTTP/1.0 200 ok"' "$log"; then
+        ok=1
+    fi
+    report "qemu-tls/$board" $ok "$log" "exit status $rc"
+
+    log="$TMP/$board-tls-badca.log"
+    run_qemu "$machine" "$elf" "port=$TLS_PORT ca=$TMP/other/ca.pem sni=pkiot-test-server timeout=60" "$log"
+    rc=$?
+    ok=0
+    if [ $rc -eq 1 ] && grep -q '^handshake: .*X509' "$log"; then
+        ok=1
+    fi
+    report "qemu-tls-badca/$board" $ok "$log" "exit status $rc (expected a refused handshake)"
 done
 
 exit $failed

@@ -203,6 +203,12 @@ pid_t pkiot_test_spawn(const char *dir, const char *log, const char *fmt, ...)
         pkiot_test_path(logpath, sizeof logpath, dir, log) != 0) {
         return -1;
     }
+    /* truncate here, not in the child: a caller polling the log must never see old text */
+    int trunc = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (trunc < 0) {
+        return -1;
+    }
+    close(trunc);
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -211,7 +217,7 @@ pid_t pkiot_test_spawn(const char *dir, const char *log, const char *fmt, ...)
     if (pid == 0) {
         (void)setpgid(0, 0);
         int in = open("/dev/null", O_RDONLY);
-        int out = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int out = open(logpath, O_WRONLY | O_APPEND);
         if (in < 0 || out < 0 || chdir(dir) != 0) {
             _exit(127);
         }

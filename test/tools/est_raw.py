@@ -158,7 +158,7 @@ def main():
         if a.cert:
             ctx.load_cert_chain(a.cert, a.key)
         try:
-            s = ctx.wrap_socket(raw, server_hostname=a.sni)
+            s = ctx.wrap_socket(raw, server_hostname=a.sni, suppress_ragged_eofs=False)
         except (ssl.SSLError, OSError) as e:
             print(f"TLS handshake failed: {e}")
             return 2

@@ -62,6 +62,7 @@ import time
 
 TLS_HANDSHAKE = 22
 TLS_APPDATA = 23
+TLS_ALERT = 21
 
 
 class Tracker:
@@ -141,6 +142,15 @@ class Tracker:
         return None
 
 
+def probe(tr, data):
+    """A copy of tracker `tr` that has also seen `data` (to look ahead inside a chunk)."""
+    t = Tracker()
+    t.__dict__.update(tr.__dict__)
+    t.records = [list(r) for r in tr.records]
+    t.feed(data)
+    return t
+
+
 class Conn:
     def __init__(self, args, num, client, log):
         self.a = args
@@ -148,8 +158,7 @@ class Conn:
         self.client = client
         self.log = log
         self.server = None
-        faulted = args.fault_conn is None or num in args.fault_conn
-        self.faulted = faulted
+        self.faulted = args.fault_conn is None or num in args.fault_conn
         self.c2s = Tracker()
         self.s2c = Tracker()
         self.end = None
@@ -157,117 +166,71 @@ class Conn:
         self.t0 = time.monotonic()
         self.first_s2c_sent = False
         self.stalled = False
-        self.last_s2c_time = None
+        self.held = b""          # server bytes held back (TLS mid-body on a single record)
+        self.effects = []        # non-cut faults applied (delay, stall, drip)
 
-    # --- how many bytes of this chunk may be forwarded before the cut -----------------------
-    def limit(self, direction, data):
-        """Return (n_to_forward, cut_after) for a chunk in the given direction."""
+    # --- where to cut ------------------------------------------------------------------------
+    def cut_point(self, direction, pr):
+        """Absolute offset in `direction` at which to cut, given the look-ahead tracker `pr`
+        (forwarded bytes + the bytes at hand), or None."""
         a = self.a
-        if not self.faulted:
-            return len(data), False
-        tr = self.c2s if direction == "c2s" else self.s2c
-        off = tr.total
-        limit = None
-
-        def lim(at, desc):
-            nonlocal limit
-            if at is None:
-                return
-            n = max(0, at - off)
-            if n <= len(data) and (limit is None or n < limit[0]):
-                limit = (n, desc)
-
-        if direction == "s2c" and a.cut_s2c is not None:
-            lim(a.cut_s2c, f"cut-s2c@{a.cut_s2c}")
-        if direction == "c2s" and a.cut_c2s is not None:
-            lim(a.cut_c2s, f"cut-c2s@{a.cut_c2s}")
-        if a.phase:
-            lim(self.phase_offset(direction, data), f"phase:{a.phase}")
-        if limit is None:
-            return len(data), False
-        if limit[0] == 0 or limit[0] <= len(data):
-            self.fault_desc = limit[1]
-            return limit[0], True
-        return len(data), False
-
-    def phase_offset(self, direction, data):
-        """Stream offset in `direction` where the phase cut happens, if known by now."""
-        p = self.a.phase
         tls = self.c2s.tls
-        # Look ahead: feed a copy of the tracker to know record boundaries inside `data`.
-        tr = self.c2s if direction == "c2s" else self.s2c
-        probe = Tracker()
-        probe.__dict__.update({k: (list(map(list, v)) if k == "records" else v)
-                               for k, v in tr.__dict__.items()})
-        probe.tls = tls
-        probe.feed(data)
-        if p == "handshake":
-            if tls and direction == "s2c":
-                # Everything of the server's first flight that is in this read.
-                return tr.total + len(data)
-            return None
-        if p == "request-head":
-            if direction != "c2s":
-                return None
+        points = []
+        if direction == "s2c" and a.cut_s2c is not None:
+            points.append((a.cut_s2c, f"cut-s2c@{a.cut_s2c}"))
+        if direction == "c2s" and a.cut_c2s is not None:
+            points.append((a.cut_c2s, f"cut-c2s@{a.cut_c2s}"))
+        p = a.phase
+        at = None
+        if p == "handshake" and tls and direction == "s2c":
+            at = pr.total                      # the server's first flight, as far as it came
+        elif p == "request-head" and direction == "c2s":
             if tls:
-                r = probe.app_record(1)
-                return r[1] if r and r[1] <= probe.total else None
-            if probe.head_end is not None:
-                return probe.head_end
-            return None
-        if p == "request":
-            if direction == "s2c":
-                if tls:
-                    r = probe.app_record(1)
-                    return r[0] if r else None
-                return 0 if len(data) else None
-            return None
-        if p == "response-head":
-            if direction != "s2c":
-                return None
+                r = pr.app_record(1)
+                at = r[1] if r and r[1] <= pr.total else None
+            else:
+                at = pr.head_end
+        elif p == "request" and direction == "s2c":
             if tls:
-                r = probe.app_record(1)
-                return r[1] if r and r[1] <= probe.total else None
-            return probe.head_end
-        if p == "mid-body":
-            if direction != "s2c":
-                return None
+                r = pr.app_record(1)
+                at = r[0] if r else None
+            else:
+                at = 0
+        elif p == "response-head" and direction == "s2c":
             if tls:
-                r2 = probe.app_record(2)
-                if r2:
-                    return r2[0] + (r2[1] - r2[0]) // 2
-                return None  # decided when the server goes quiet (see on_quiet)
-            if probe.head_end is not None:
-                body_len = probe.content_length
-                if body_len is None:
-                    body_len = max(2, probe.total - probe.head_end)
-                return probe.head_end + body_len // 2
-            return None
-        if p == "after-response":
-            if direction != "s2c":
-                return None
+                r = pr.app_record(1)
+                at = r[1] if r and r[1] <= pr.total else None
+            else:
+                at = pr.head_end
+        elif p == "mid-body" and direction == "s2c":
             if tls:
-                return None  # on_quiet
-            if probe.head_end is not None and probe.content_length is not None:
-                return probe.head_end + probe.content_length
+                r = pr.app_record(2)
+                at = r[0] + (r[1] - r[0]) // 2 if r else None
+            elif pr.head_end is not None:
+                body = pr.content_length
+                if body is None:
+                    body = max(2, pr.total - pr.head_end)
+                at = pr.head_end + body // 2
+        elif p == "after-response" and direction == "s2c":
+            if not tls:
+                if pr.head_end is not None and pr.content_length is not None:
+                    at = pr.head_end + pr.content_length
+            elif pr.app_records >= 1:
+                # The first alert record after the response (libest: close_notify).
+                seen_app = False
+                for ctype, start, _ in pr.records:
+                    if ctype == TLS_APPDATA:
+                        seen_app = True
+                    elif seen_app and ctype == TLS_ALERT:
+                        at = start
+                        break
+        if at is not None:
+            points.append((at, f"phase:{p}"))
+        if not points:
             return None
-        return None
+        return min(points)
 
-    def on_quiet(self):
-        """TLS phases decided when the server stops sending for --quiet-ms."""
-        p = self.a.phase
-        if not self.faulted or not self.c2s.tls:
-            return False
-        if p == "after-response" and self.s2c.app_records >= 1:
-            self.fault_desc = "phase:after-response"
-            return True
-        return False
-
-    def mid_single_record(self, data):
-        """TLS mid-body when the response is a single application-data record."""
-        return None
-
-    # --- main loop --------------------------------------------------------------------------
+    # --- main loop ---------------------------------------------------------------------------
     def run(self):
         a = self.a
         try:
@@ -279,30 +242,38 @@ class Conn:
                 self.server = socket.create_connection(a.target, timeout=10)
             except OSError as e:
                 self.end = f"error:connect:{e}"
-                self.client.close()
+                self.close_all()
                 return
             self.server.settimeout(None)
             for s in (self.client, self.server):
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.loop()
-        except Exception as e:  # noqa: BLE001 - any failure ends this connection only
+        except Exception as e:  # noqa: BLE001 - a failure ends this connection only
             self.end = f"error:{type(e).__name__}:{e}"
             self.close_all()
         finally:
             self.report()
 
+    def quiet_phase(self):
+        a = self.a
+        return (self.faulted and self.c2s.tls and a.phase in ("after-response", "mid-body")
+                and (self.s2c.app_records >= 1 or self.held))
+
     def loop(self):
         a = self.a
         socks = [self.client, self.server]
-        pending_mid = None  # TLS mid-body on a single record: (cut offset)
         while True:
-            timeout = None
-            if self.faulted and self.c2s.tls and a.phase in ("after-response", "mid-body") \
-                    and self.s2c.app_records >= 1:
-                timeout = a.quiet_ms / 1000.0
+            timeout = a.quiet_ms / 1000.0 if self.quiet_phase() else None
             r, _, _ = select.select(socks, [], [], timeout)
             if not r:
-                if self.on_quiet():
+                if self.quiet_phase():
+                    # TLS: the server went quiet. after-response: cut now (before any
+                    # close_notify). mid-body with one record only: the held-back second
+                    # half of that record is never sent.
+                    if a.phase == "mid-body" and not self.held:
+                        continue
+                    self.fault_desc = ("phase:mid-body(single record)" if self.held
+                                       else f"phase:{a.phase}")
                     self.cut()
                     return
                 continue
@@ -315,48 +286,48 @@ class Conn:
                     return
                 direction = "c2s" if s is self.client else "s2c"
                 if not data:
+                    if direction == "s2c" and self.held:
+                        # The server is done; the held-back half of its only record stays here.
+                        self.fault_desc = "phase:mid-body(single record)"
+                        self.cut()
+                        return
                     self.end = "client-closed" if direction == "c2s" else "server-closed"
                     self.close_all()
                     return
-                if direction == "c2s" and self.c2s.tls is None and self.c2s.total == 0:
+                if direction == "c2s" and self.c2s.tls is None:
                     self.c2s.tls = data[0] == TLS_HANDSHAKE
                     self.s2c.tls = self.c2s.tls
-                if self.faulted and a.phase == "mid-body" and self.c2s.tls and direction == "s2c":
-                    # Single-record responses: cut half-way into the first record when the
-                    # second never comes. Decide with the first record's length.
-                    r1 = None
-                    probe_total = self.s2c.total + len(data)
-                    tmp = Tracker()
-                    tmp.__dict__.update({k: (list(map(list, v)) if k == "records" else v)
-                                         for k, v in self.s2c.__dict__.items()})
-                    tmp.feed(data)
-                    r1 = tmp.app_record(1)
-                    if r1 and tmp.app_record(2) is None and pending_mid is None:
-                        pending_mid = r1[0] + (r1[1] - r1[0]) // 2
-                        # Hold back bytes beyond the middle of record 1 until record 2 shows
-                        # up (then the regular rule applies) or the server goes quiet.
-                        if probe_total > pending_mid and r1[1] <= probe_total:
-                            pass
-                n, cut = self.limit(direction, data)
-                if (not cut and pending_mid is not None and direction == "s2c"
-                        and self.s2c.app_records <= 1):
-                    # Record 2 not seen yet: never forward past the middle of record 1
-                    # if this chunk completes record 1 and nothing follows.
-                    tmp2 = Tracker()
-                    tmp2.__dict__.update({k: (list(map(list, v)) if k == "records" else v)
-                                          for k, v in self.s2c.__dict__.items()})
-                    tmp2.feed(data)
-                    if tmp2.app_record(2) is None:
-                        r1 = tmp2.app_record(1)
-                        if r1 and r1[1] <= tmp2.total:
-                            n = max(0, pending_mid - self.s2c.total)
-                            cut = True
-                            self.fault_desc = "phase:mid-body(single-record)"
-                if not self.forward(direction, data[:n]):
+                if not self.handle(direction, data):
                     return
-                if cut:
-                    self.cut()
-                    return
+
+    def handle(self, direction, data):
+        """Forward `data` (with any fault); False when the connection is finished."""
+        a = self.a
+        tr = self.c2s if direction == "c2s" else self.s2c
+        if direction == "s2c" and self.held:
+            data = self.held + data
+            self.held = b""
+        if not self.faulted:
+            return self.forward(direction, data)
+        pr = probe(tr, data)
+        cp = self.cut_point(direction, pr)
+        if cp is not None and cp[0] <= pr.total:
+            n = max(0, cp[0] - tr.total)
+            self.fault_desc = cp[1]
+            if not self.forward(direction, data[:n]):
+                return False
+            self.cut()
+            return False
+        if (direction == "s2c" and a.phase == "mid-body" and self.c2s.tls):
+            r1 = pr.app_record(1)
+            if r1 and r1[1] <= pr.total and pr.app_record(2) is None:
+                # The first application-data record is complete and no second one yet:
+                # forward up to its middle and hold the rest until a second record shows.
+                mid = r1[0] + (r1[1] - r1[0]) // 2
+                n = max(0, mid - tr.total)
+                self.held = data[n:]
+                return self.forward(direction, data[:n])
+        return self.forward(direction, data)
 
     def forward(self, direction, data):
         a = self.a
@@ -367,15 +338,18 @@ class Conn:
         try:
             if direction == "s2c" and self.faulted:
                 if a.delay_ms and not self.first_s2c_sent:
+                    self.note(f"delay-ms={a.delay_ms}")
                     time.sleep(a.delay_ms / 1000.0)
                 self.first_s2c_sent = True
                 if a.stall_at is not None and not self.stalled and tr.total + len(data) > a.stall_at:
                     k = max(0, a.stall_at - tr.total)
+                    self.note(f"stall@{a.stall_at}:{a.stall_ms}ms")
                     self._send(dst, tr, data[:k])
                     time.sleep(a.stall_ms / 1000.0)
                     self.stalled = True
                     data = data[k:]
                 if a.drip:
+                    self.note(f"drip={a.drip}")
                     for i in range(0, len(data), a.drip):
                         self._send(dst, tr, data[i:i + a.drip])
                         time.sleep(a.drip_ms / 1000.0)
@@ -387,6 +361,10 @@ class Conn:
             self.close_all()
             return False
 
+    def note(self, what):
+        if what not in self.effects:
+            self.effects.append(what)
+
     @staticmethod
     def _send(dst, tr, data):
         if data:
@@ -397,6 +375,7 @@ class Conn:
         mode = self.a.cut_mode
         self.end = "cut"
         if mode == "half":
+            # Stop forwarding but keep both connections open: the peers see a stall.
             time.sleep(self.a.hang_ms / 1000.0)
             self.close_all()
             return
@@ -421,10 +400,10 @@ class Conn:
                     pass
 
     def report(self):
-        rec = {
+        self.log({
             "conn": self.num,
-            "faulted": bool(self.faulted and self.fault_desc),
-            "fault": self.fault_desc,
+            "faulted": self.fault_desc is not None or bool(self.effects),
+            "fault": ",".join(([self.fault_desc] if self.fault_desc else []) + self.effects) or None,
             "tls": bool(self.c2s.tls),
             "c2s": self.c2s.total,
             "s2c": self.s2c.total,
@@ -433,8 +412,7 @@ class Conn:
             "s2c_app_bytes": self.s2c.app_bytes,
             "ms": int((time.monotonic() - self.t0) * 1000),
             "end": self.end,
-        }
-        self.log(rec)
+        })
 
 
 def parse_hostport(s, default_host="127.0.0.1"):

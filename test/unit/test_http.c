@@ -916,6 +916,17 @@ static void test_resp_body_too_large(void **state)
     assert_int_equal(pkiot_http_resp_init(&rsp, small, sizeof small, 0), PKIOT_OK);
     assert_int_equal(pkiot_http_resp_feed(&rsp, (const uint8_t *)msg, strlen(msg), &used),
                      PKIOT_E_HTTP_BODY_TOO_LARGE);
+    /* The head stays readable after the body failed. */
+    assert_true(pkiot_http_resp_headers_done(&rsp));
+    assert_int_equal(rsp.status, 200);
+    strcpy(msg, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"r\"\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n20\r\n");
+    assert_int_equal(pkiot_http_resp_init(&rsp, small, sizeof small, 0), PKIOT_OK);
+    assert_int_equal(pkiot_http_resp_feed(&rsp, (const uint8_t *)msg, strlen(msg), &used),
+                     PKIOT_E_HTTP_BODY_TOO_LARGE);
+    assert_true(pkiot_http_resp_headers_done(&rsp));
+    assert_int_equal(rsp.status, 401);
+    expect_field(PKIOT_HTTP_F_AUTH_REALM, "r");
     strcpy(msg, "HTTP/1.1 200 OK\r\nContent-Length: 16\r\n\r\n0123456789abcdef");
     assert_int_equal(pkiot_http_resp_init(&rsp, small, sizeof small, 0), PKIOT_OK);
     assert_int_equal(pkiot_http_resp_feed(&rsp, (const uint8_t *)msg, strlen(msg), &used),

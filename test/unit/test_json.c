@@ -301,6 +301,15 @@ static void test_invalid(void **state)
         {"\"\x80\"", PKIOT_E_JSON_SYNTAX},             /* lone continuation */
         {"\xef\xbb\xbf{}", PKIOT_E_JSON_SYNTAX},       /* BOM */
         {"[1,2,3]", PKIOT_OK},
+        {"[]", PKIOT_OK},
+        {"{}", PKIOT_OK},
+        {" [ ] ", PKIOT_OK},
+        {"[[],{}]", PKIOT_OK},
+        {"{\"a\":[],\"b\":{}}", PKIOT_OK},
+        {"[[[[]]]]", PKIOT_OK},
+        {"[[[[]]]", PKIOT_E_JSON_SYNTAX},
+        {"[[]]]", PKIOT_E_JSON_SYNTAX},
+        {"{\"a\":{}", PKIOT_E_JSON_SYNTAX},
         {" \t\r\n{ \"a\" : [ true , false , null , -0.5e-3 , 1E+2 ] } \n", PKIOT_OK},
         {"-0", PKIOT_OK},
         {"\"\\u0000\"", PKIOT_OK},

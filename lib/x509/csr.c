@@ -1,0 +1,585 @@
+/* PKCS#10 certification request builder (RFC 2986) with PKCS#9 extensionRequest. */
+#include "oid.h"
+#include "x509_int.h"
+
+#include "pkiot/csr.h"
+
+#include <string.h>
+
+enum { CSR_IDLE = 0, CSR_SIGNING = 1 };
+
+size_t pkiot_csr_sig_max(pkiot_key_type_t type)
+{
+    switch (type) {
+    case PKIOT_KEY_EC_P256: return 72;  /* SEQ { INTEGER 33, INTEGER 33 } */
+    case PKIOT_KEY_EC_P384: return 104; /* SEQ { INTEGER 49, INTEGER 49 } */
+    case PKIOT_KEY_RSA_2048: return 256;
+    case PKIOT_KEY_RSA_3072: return 384;
+    case PKIOT_KEY_NONE:
+    default: return 0;
+    }
+}
+
+void pkiot_csr_init(pkiot_csr_ctx_t *ctx)
+{
+    if (ctx != NULL) {
+        memset(ctx, 0, sizeof *ctx);
+    }
+}
+
+/* --- extensions -------------------------------------------------------------------------- */
+
+/* extnID of a complete Extension TLV, after checking its shape. */
+static int ext_oid(const pkiot_slice_t *ext, pkiot_der_tlv_t *oid)
+{
+    pkiot_der_cursor_t c;
+    pkiot_der_cursor_t in;
+    pkiot_der_tlv_t seq;
+    pkiot_der_tlv_t t;
+    int present = 0;
+    int rc;
+
+    if (ext->p == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    pkiot_der_init(&c, ext->p, ext->len);
+    rc = pkiot_x509_expect(&c, PKIOT_DER_SEQUENCE, &seq, PKIOT_E_INVALID_ARG);
+    if (rc == PKIOT_OK) {
+        rc = pkiot_der_finish(&c);
+    }
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    pkiot_der_enter(&seq, &in);
+    rc = pkiot_x509_expect(&in, PKIOT_DER_OID, oid, PKIOT_E_INVALID_ARG);
+    if (rc == PKIOT_OK) {
+        rc = pkiot_der_optional(&in, PKIOT_DER_BOOLEAN, &t, &present);
+    }
+    if (rc == PKIOT_OK) {
+        rc = pkiot_x509_expect(&in, PKIOT_DER_OCTET_STRING, &t, PKIOT_E_INVALID_ARG);
+    }
+    if (rc == PKIOT_OK) {
+        rc = pkiot_x509_end(&in, PKIOT_E_INVALID_ARG);
+    }
+    return rc;
+}
+
+/* The combined list of pre-encoded extensions: the caller's, then the csrattrs ones. */
+static size_t extra_count(const pkiot_csr_params_t *p)
+{
+    size_t n = p->n_extra_extensions;
+    if (p->csrattrs != NULL) {
+        n += p->csrattrs->n_extensions;
+    }
+    return n;
+}
+
+static const pkiot_slice_t *extra_at(const pkiot_csr_params_t *p, size_t i)
+{
+    if (i < p->n_extra_extensions) {
+        return &p->extra_extensions[i];
+    }
+    return &p->csrattrs->extensions[i - p->n_extra_extensions];
+}
+
+/* 1 when a pre-encoded extension with index < @p limit has extnID @p oid. */
+static int extra_has(const pkiot_csr_params_t *p, size_t limit, const uint8_t *oid, size_t len)
+{
+    for (size_t i = 0; i < limit; i++) {
+        pkiot_der_tlv_t id;
+        if (ext_oid(extra_at(p, i), &id) == PKIOT_OK && pkiot_der_oid_eq(&id, oid, len)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Close an extension whose value was written since @p mark_val (itself after @p mark). */
+static void close_ext(pkiot_der_writer_t *w, size_t mark, size_t mark_val, const uint8_t *oid,
+                      size_t oid_len, int critical)
+{
+    pkiot_der_w_close(w, PKIOT_DER_OCTET_STRING, mark_val);
+    if (critical) {
+        pkiot_der_w_bool(w, 1);
+    }
+    pkiot_der_w_oid(w, oid, oid_len);
+    pkiot_der_w_close(w, PKIOT_DER_SEQUENCE, mark);
+}
+
+static int write_san_ext(pkiot_der_writer_t *w, const pkiot_csr_params_t *p, size_t *count)
+{
+    if (p->n_san_strings + p->n_sans == 0 ||
+        extra_has(p, extra_count(p), PKIOT_OID_ARG(PKIOT_OID_EXT_SAN))) {
+        return PKIOT_OK;
+    }
+    if ((p->san_strings == NULL && p->n_san_strings != 0) || (p->sans == NULL && p->n_sans != 0)) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    size_t mark = pkiot_der_w_len(w);
+    size_t mark_seq = mark;
+    for (size_t i = p->n_sans; i > 0; i--) {
+        int rc = pkiot_x509_write_general_name(w, &p->sans[i - 1u]);
+        if (rc != PKIOT_OK) {
+            return rc;
+        }
+    }
+    for (size_t i = p->n_san_strings; i > 0; i--) {
+        pkiot_x509_san_t san;
+        uint8_t ip[16];
+        int rc = p->san_strings[i - 1u] == NULL
+                     ? PKIOT_E_INVALID_ARG
+                     : pkiot_x509_san_from_string(p->san_strings[i - 1u], &san, ip);
+        if (rc == PKIOT_OK) {
+            rc = pkiot_x509_write_general_name(w, &san);
+        }
+        if (rc != PKIOT_OK) {
+            return rc;
+        }
+    }
+    pkiot_der_w_close(w, PKIOT_DER_SEQUENCE, mark_seq);
+    close_ext(w, mark, mark, PKIOT_OID_ARG(PKIOT_OID_EXT_SAN), 0);
+    (*count)++;
+    return w->err;
+}
+
+static void write_ku_ext(pkiot_der_writer_t *w, const pkiot_csr_params_t *p, size_t *count)
+{
+    uint8_t bytes[2] = { 0, 0 };
+    unsigned top = 0;
+    uint16_t ku = (uint16_t)(p->key_usage & 0x01FFu);
+
+    if (ku == 0 || extra_has(p, extra_count(p), PKIOT_OID_ARG(PKIOT_OID_EXT_KEY_USAGE))) {
+        return;
+    }
+    for (unsigned n = 0; n < 9; n++) {
+        if ((ku & (1u << n)) != 0) {
+            bytes[n / 8u] = (uint8_t)(bytes[n / 8u] | (0x80u >> (n % 8u)));
+            top = n;
+        }
+    }
+    /* Named bit list: trailing zero bits are dropped and counted as unused. */
+    uint8_t unused = (uint8_t)(7u - (top % 8u));
+    size_t mark = pkiot_der_w_len(w);
+    size_t mark_bs = mark;
+    pkiot_der_w_raw(w, bytes, top / 8u + 1u);
+    pkiot_der_w_raw(w, &unused, 1);
+    pkiot_der_w_close(w, PKIOT_DER_BIT_STRING, mark_bs);
+    close_ext(w, mark, mark, PKIOT_OID_ARG(PKIOT_OID_EXT_KEY_USAGE), p->key_usage_critical);
+    (*count)++;
+}
+
+static int write_eku_ext(pkiot_der_writer_t *w, const pkiot_csr_params_t *p, size_t *count)
+{
+    static const char *const purposes[] = {
+        PKIOT_OID_KP_SERVER_AUTH, PKIOT_OID_KP_CLIENT_AUTH,   PKIOT_OID_KP_CODE_SIGNING,
+        PKIOT_OID_KP_EMAIL_PROTECTION, PKIOT_OID_KP_TIME_STAMPING, PKIOT_OID_KP_OCSP_SIGNING,
+        PKIOT_OID_KP_CMC_RA,      PKIOT_OID_ANY_EKU,
+    };
+    uint16_t flags = (uint16_t)(p->ext_key_usage & 0xFFu);
+
+    if ((flags == 0 && p->n_eku_oids == 0) ||
+        extra_has(p, extra_count(p), PKIOT_OID_ARG(PKIOT_OID_EXT_EXT_KEY_USAGE))) {
+        return PKIOT_OK;
+    }
+    if (p->eku_oids == NULL && p->n_eku_oids != 0) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    size_t mark = pkiot_der_w_len(w);
+    for (size_t i = p->n_eku_oids; i > 0; i--) {
+        const pkiot_slice_t *o = &p->eku_oids[i - 1u];
+        if (o->p == NULL || o->len == 0 || (o->p[o->len - 1u] & 0x80u) != 0) {
+            return PKIOT_E_INVALID_ARG;
+        }
+        pkiot_der_w_oid(w, o->p, o->len);
+    }
+    for (size_t i = sizeof purposes / sizeof purposes[0]; i > 0; i--) {
+        if ((flags & (1u << (i - 1u))) != 0) {
+            pkiot_der_w_oid(w, (const uint8_t *)purposes[i - 1u], strlen(purposes[i - 1u]));
+        }
+    }
+    pkiot_der_w_close(w, PKIOT_DER_SEQUENCE, mark);
+    close_ext(w, mark, mark, PKIOT_OID_ARG(PKIOT_OID_EXT_EXT_KEY_USAGE),
+              p->ext_key_usage_critical);
+    (*count)++;
+    return PKIOT_OK;
+}
+
+static int write_bc_ext(pkiot_der_writer_t *w, const pkiot_csr_params_t *p, size_t *count)
+{
+    if (!p->basic_constraints ||
+        extra_has(p, extra_count(p), PKIOT_OID_ARG(PKIOT_OID_EXT_BASIC_CONSTRAINTS))) {
+        return PKIOT_OK;
+    }
+    if (p->bc_path_len >= 0 && !p->bc_ca) {
+        return PKIOT_E_INVALID_ARG; /* RFC 5280 §4.2.1.9: pathLen only with cA */
+    }
+    size_t mark = pkiot_der_w_len(w);
+    if (p->bc_ca && p->bc_path_len >= 0) {
+        pkiot_der_w_u32(w, (uint32_t)p->bc_path_len);
+    }
+    if (p->bc_ca) {
+        pkiot_der_w_bool(w, 1);
+    }
+    pkiot_der_w_close(w, PKIOT_DER_SEQUENCE, mark);
+    close_ext(w, mark, mark, PKIOT_OID_ARG(PKIOT_OID_EXT_BASIC_CONSTRAINTS), 1);
+    (*count)++;
+    return PKIOT_OK;
+}
+
+int pkiot_csr_write_extensions(pkiot_der_writer_t *w, const pkiot_csr_params_t *params,
+                               size_t *count)
+{
+    size_t n = 0;
+    int rc;
+
+    if (count != NULL) {
+        *count = 0;
+    }
+    if (w == NULL || params == NULL ||
+        (params->extra_extensions == NULL && params->n_extra_extensions != 0)) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    if (w->err != PKIOT_OK) {
+        return w->err;
+    }
+    size_t mark = pkiot_der_w_len(w);
+    /* Backwards: the last extension first. Order in the request: SAN, KU, EKU, BC, extras. */
+    for (size_t i = extra_count(params); i > 0; i--) {
+        pkiot_der_tlv_t id;
+        const pkiot_slice_t *e = extra_at(params, i - 1u);
+        rc = ext_oid(e, &id);
+        if (rc != PKIOT_OK) {
+            return rc;
+        }
+        if (!extra_has(params, i - 1u, id.val, id.len)) {
+            pkiot_der_w_raw(w, e->p, e->len);
+            n++;
+        }
+    }
+    rc = write_bc_ext(w, params, &n);
+    if (rc == PKIOT_OK) {
+        rc = write_eku_ext(w, params, &n);
+    }
+    if (rc == PKIOT_OK) {
+        write_ku_ext(w, params, &n);
+        rc = write_san_ext(w, params, &n);
+    }
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    if (n > 0) {
+        pkiot_der_w_close(w, PKIOT_DER_SEQUENCE, mark);
+    }
+    if (count != NULL) {
+        *count = n;
+    }
+    return w->err;
+}
+
+/* --- attributes -------------------------------------------------------------------------- */
+
+static int check_attribute(const pkiot_slice_t *a)
+{
+    pkiot_der_cursor_t c;
+    pkiot_der_cursor_t in;
+    pkiot_der_tlv_t seq;
+    pkiot_der_tlv_t oid;
+    int rc;
+
+    if (a->p == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    pkiot_der_init(&c, a->p, a->len);
+    rc = pkiot_x509_expect(&c, PKIOT_DER_SEQUENCE, &seq, PKIOT_E_INVALID_ARG);
+    if (rc == PKIOT_OK) {
+        rc = pkiot_der_finish(&c);
+    }
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    pkiot_der_enter(&seq, &in);
+    rc = pkiot_x509_expect(&in, PKIOT_DER_OID, &oid, PKIOT_E_INVALID_ARG);
+    if (rc == PKIOT_OK) {
+        rc = pkiot_x509_expect(&in, PKIOT_DER_SET, NULL, PKIOT_E_INVALID_ARG);
+    }
+    if (rc == PKIOT_OK) {
+        rc = pkiot_x509_end(&in, PKIOT_E_INVALID_ARG);
+    }
+    if (rc == PKIOT_OK && pkiot_der_oid_eq(&oid, PKIOT_OID_ARG(PKIOT_OID_EXTENSION_REQUEST))) {
+        rc = PKIOT_E_INVALID_ARG; /* extensions travel in the one extensionRequest we build */
+    }
+    return rc;
+}
+
+static int write_attributes(pkiot_der_writer_t *w, const pkiot_csr_params_t *p)
+{
+    size_t mark = pkiot_der_w_len(w);
+    size_t n_ext = 0;
+    int rc;
+
+    if (p->extra_attributes == NULL && p->n_extra_attributes != 0) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    if (p->csrattrs != NULL) {
+        for (size_t i = p->csrattrs->n_attributes; i > 0; i--) {
+            const pkiot_slice_t *a = &p->csrattrs->attributes[i - 1u];
+            rc = check_attribute(a);
+            if (rc != PKIOT_OK) {
+                return rc;
+            }
+            pkiot_der_w_raw(w, a->p, a->len);
+        }
+    }
+    for (size_t i = p->n_extra_attributes; i > 0; i--) {
+        const pkiot_slice_t *a = &p->extra_attributes[i - 1u];
+        rc = check_attribute(a);
+        if (rc != PKIOT_OK) {
+            return rc;
+        }
+        pkiot_der_w_raw(w, a->p, a->len);
+    }
+    if (p->challenge_password != NULL) {
+        const uint8_t *pw = (const uint8_t *)p->challenge_password;
+        size_t len = strlen(p->challenge_password);
+        uint32_t tag = PKIOT_DER_PRINTABLE_STRING;
+        if (len == 0 || len > 255) {
+            return PKIOT_E_INVALID_ARG;
+        }
+        if (!pkiot_x509_check_string(tag, pw, len, 0)) {
+            tag = PKIOT_DER_UTF8_STRING;
+            if (!pkiot_x509_check_string(tag, pw, len, 255)) {
+                return PKIOT_E_INVALID_ARG;
+            }
+        }
+        size_t m = pkiot_der_w_len(w);
+        size_t ms = m;
+        pkiot_der_w_prim(w, tag, pw, len);
+        pkiot_der_w_close(w, PKIOT_DER_SET, ms);
+        pkiot_der_w_oid(w, PKIOT_OID_ARG(PKIOT_OID_CHALLENGE_PASSWORD));
+        pkiot_der_w_close(w, PKIOT_DER_SEQUENCE, m);
+    }
+    {
+        size_t m = pkiot_der_w_len(w);
+        rc = pkiot_csr_write_extensions(w, p, &n_ext);
+        if (rc != PKIOT_OK) {
+            return rc;
+        }
+        if (n_ext > 0) {
+            pkiot_der_w_close(w, PKIOT_DER_SET, m);
+            pkiot_der_w_oid(w, PKIOT_OID_ARG(PKIOT_OID_EXTENSION_REQUEST));
+            pkiot_der_w_close(w, PKIOT_DER_SEQUENCE, m);
+        }
+    }
+    if (w->err != PKIOT_OK) {
+        return w->err;
+    }
+    rc = pkiot_x509_der_sort_set(w->p, pkiot_der_w_len(w) - mark);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    pkiot_der_w_close(w, PKIOT_DER_CTX_C(0), mark);
+    return w->err;
+}
+
+/* --- builder ----------------------------------------------------------------------------- */
+
+static size_t hdr_len(size_t len)
+{
+    return len < 0x80u ? 2u : (len < 0x100u ? 3u : (len < 0x10000u ? 4u : 5u));
+}
+
+static unsigned key_family(pkiot_key_type_t t)
+{
+    switch (t) {
+    case PKIOT_KEY_EC_P256:
+    case PKIOT_KEY_EC_P384: return PKIOT_X509_SIGFAM_ECDSA;
+    case PKIOT_KEY_RSA_2048:
+    case PKIOT_KEY_RSA_3072: return PKIOT_X509_SIGFAM_RSA;
+    case PKIOT_KEY_NONE:
+    default: return PKIOT_X509_SIGFAM_NONE;
+    }
+}
+
+/* Length of the signatureAlgorithm AlgorithmIdentifier (RSA carries a NULL parameter). */
+static size_t algid_len(unsigned fam, size_t oid_len)
+{
+    size_t body = 2u + oid_len + (fam == PKIOT_X509_SIGFAM_RSA ? 2u : 0u);
+    return hdr_len(body) + body;
+}
+
+static int build_tbs(pkiot_csr_ctx_t *ctx, const pkiot_csr_params_t *p,
+                     const pkiot_crypto_port_t *crypto, const pkiot_key_ref_t *key,
+                     uint8_t *buf, size_t cap)
+{
+    pkiot_der_writer_t w;
+    size_t spki_len = 0;
+    const uint8_t *tbs = NULL;
+    size_t tbs_len = 0;
+    int rc;
+
+    rc = crypto->key_export_spki(crypto->ctx, key, buf, cap, &spki_len);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    if (spki_len == 0 || spki_len > cap) {
+        return PKIOT_E_CRYPTO;
+    }
+    /* The SPKI waits at the front of the buffer; the request grows down from the end. */
+    pkiot_der_w_init(&w, buf + spki_len, cap - spki_len);
+    size_t mark = pkiot_der_w_len(&w);
+    rc = write_attributes(&w, p);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    pkiot_der_w_raw(&w, buf, spki_len);
+    if (p->subject != NULL) {
+        rc = pkiot_x509_write_name(&w, p->subject);
+    } else if (p->subject_der.len != 0) {
+        rc = pkiot_x509_name_check(p->subject_der.p, p->subject_der.len, NULL);
+        if (rc != PKIOT_OK) {
+            return PKIOT_E_INVALID_ARG;
+        }
+        pkiot_der_w_raw(&w, p->subject_der.p, p->subject_der.len);
+    } else if (p->csrattrs != NULL && p->csrattrs->subject_complete) {
+        pkiot_der_w_raw(&w, p->csrattrs->subject_template.p, p->csrattrs->subject_template.len);
+    } else {
+        rc = pkiot_x509_write_name(&w, NULL);
+    }
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    pkiot_der_w_u32(&w, 0); /* version v1(0) */
+    pkiot_der_w_close(&w, PKIOT_DER_SEQUENCE, mark);
+    rc = pkiot_der_w_result(&w, &tbs, &tbs_len);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    ctx->tbs_off = (size_t)(tbs - buf);
+    ctx->tbs_len = tbs_len;
+    return PKIOT_OK;
+}
+
+int pkiot_csr_build(pkiot_csr_ctx_t *ctx, const pkiot_csr_params_t *params,
+                    const pkiot_crypto_port_t *crypto, const pkiot_key_ref_t *key,
+                    uint8_t *buf, size_t cap, const uint8_t **csr, size_t *csr_len)
+{
+    size_t sig_len = 0;
+    size_t oid_len = 0;
+    const char *oid;
+    unsigned fam;
+    int rc;
+
+    if (ctx == NULL || crypto == NULL || key == NULL || buf == NULL || csr == NULL ||
+        csr_len == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    if (crypto->key_export_spki == NULL || crypto->hash == NULL || crypto->sign_hash == NULL) {
+        return PKIOT_E_UNSUPPORTED;
+    }
+    if (ctx->state == CSR_SIGNING) {
+        if (ctx->buf != buf || ctx->cap != cap || key->type != ctx->key_type) {
+            return PKIOT_E_STATE;
+        }
+    } else {
+        pkiot_hash_alg_t hash;
+        pkiot_slice_t part;
+
+        if (params == NULL) {
+            return PKIOT_E_INVALID_ARG;
+        }
+        fam = key_family(key->type);
+        hash = params->hash;
+        if (hash == PKIOT_HASH_NONE && params->csrattrs != NULL) {
+            hash = params->csrattrs->hash;
+        }
+        if (hash == PKIOT_HASH_NONE) {
+            hash = key->type == PKIOT_KEY_EC_P384 ? PKIOT_HASH_SHA384 : PKIOT_HASH_SHA256;
+        }
+        if (fam == PKIOT_X509_SIGFAM_NONE || hash == PKIOT_HASH_SHA1 ||
+            pkiot_x509_sigalg_oid(fam, hash, &oid_len) == NULL) {
+            return PKIOT_E_INVALID_ARG;
+        }
+        memset(ctx, 0, sizeof *ctx);
+        rc = build_tbs(ctx, params, crypto, key, buf, cap);
+        if (rc != PKIOT_OK) {
+            memset(ctx, 0, sizeof *ctx);
+            return rc;
+        }
+        /* Fail before signing when finishing could not fit. */
+        size_t smax = pkiot_csr_sig_max(key->type);
+        size_t need = 2u * smax + algid_len(fam, oid_len) + hdr_len(smax + 1u) + 1u +
+                      hdr_len(ctx->tbs_len + 2u * smax);
+        if (ctx->tbs_off < need) {
+            memset(ctx, 0, sizeof *ctx);
+            return PKIOT_E_BUFFER_TOO_SMALL;
+        }
+        part.p = buf + ctx->tbs_off;
+        part.len = ctx->tbs_len;
+        ctx->digest_len = pkiot_hash_size(hash);
+        rc = crypto->hash(crypto->ctx, hash, &part, 1, ctx->digest, sizeof ctx->digest);
+        if (rc != PKIOT_OK) {
+            memset(ctx, 0, sizeof *ctx);
+            return rc;
+        }
+        ctx->hash = hash;
+        ctx->key_type = key->type;
+        ctx->buf = buf;
+        ctx->cap = cap;
+        ctx->state = CSR_SIGNING;
+    }
+
+    /* The signature goes to the free front of the buffer, below the TBS. */
+    rc = crypto->sign_hash(crypto->ctx, key, ctx->hash, ctx->digest, ctx->digest_len, buf,
+                           ctx->tbs_off, &sig_len);
+    if (rc == PKIOT_WANT_CRYPTO) {
+        return rc;
+    }
+    if (rc == PKIOT_OK && (sig_len == 0 || sig_len > ctx->tbs_off)) {
+        rc = PKIOT_E_CRYPTO;
+    }
+    if (rc != PKIOT_OK) {
+        memset(ctx, 0, sizeof *ctx);
+        return rc;
+    }
+
+    fam = key_family(ctx->key_type);
+    oid = pkiot_x509_sigalg_oid(fam, ctx->hash, &oid_len);
+    size_t t = ctx->tbs_len;
+    size_t a = algid_len(fam, oid_len);
+    size_t b = hdr_len(sig_len + 1u) + sig_len + 1u;
+    size_t body = t + a + b;
+    size_t total = hdr_len(body) + body;
+    if (oid == NULL || cap < total + sig_len) {
+        memset(ctx, 0, sizeof *ctx);
+        return oid == NULL ? PKIOT_E_INTERNAL : PKIOT_E_BUFFER_TOO_SMALL;
+    }
+    /* Final layout at the end of buf: header | TBS | algorithm | signature. Move the TBS
+     * down to make room for the suffix, then write the suffix from the end. */
+    size_t tbs_dst = cap - a - b - t;
+    memmove(buf + tbs_dst, buf + ctx->tbs_off, t);
+    pkiot_der_writer_t w;
+    pkiot_der_w_init(&w, buf + tbs_dst + t, a + b);
+    pkiot_der_w_bitstring(&w, buf, sig_len);
+    size_t m = pkiot_der_w_len(&w);
+    if (fam == PKIOT_X509_SIGFAM_RSA) {
+        pkiot_der_w_null(&w);
+    }
+    pkiot_der_w_oid(&w, (const uint8_t *)oid, oid_len);
+    pkiot_der_w_close(&w, PKIOT_DER_SEQUENCE, m);
+    rc = pkiot_der_w_result(&w, NULL, NULL);
+    if (rc == PKIOT_OK && pkiot_der_w_len(&w) != a + b) {
+        rc = PKIOT_E_INTERNAL;
+    }
+    pkiot_der_writer_t hw;
+    pkiot_der_w_init(&hw, buf, tbs_dst);
+    pkiot_der_w_header(&hw, PKIOT_DER_SEQUENCE, body);
+    if (rc == PKIOT_OK) {
+        rc = pkiot_der_w_result(&hw, csr, NULL);
+    }
+    memset(ctx, 0, sizeof *ctx);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    *csr_len = total;
+    return PKIOT_OK;
+}
