@@ -171,17 +171,19 @@ deps:
 	  $(if $(filter $(TOP)/third_party/lwip,$(LWIP_DIR)),env -u LWIP_DIR) bash scripts/deps.sh
 
 # --- Kconfig ----------------------------------------------------------------------------------
+# DEFCONFIG may be a name under configs/ or a path.
+DEFCONFIG_FILE = $(firstword $(wildcard configs/$(DEFCONFIG) $(DEFCONFIG)))
 defconfig:
-	@test -f configs/$(DEFCONFIG) || { echo "no configs/$(DEFCONFIG); available:"; ls configs | grep defconfig; exit 1; }
-	$(Q)$(PYTHON) scripts/genconfig.py --kconfig Kconfig --config configs/$(DEFCONFIG) --require-config --write-config .config
-	@echo "wrote .config from configs/$(DEFCONFIG)"
+	@test -n "$(DEFCONFIG_FILE)" || { echo "no configs/$(DEFCONFIG); available:"; ls configs | grep defconfig; exit 1; }
+	$(Q)$(PYTHON) scripts/genconfig.py --kconfig Kconfig --config $(DEFCONFIG_FILE) --require-config --write-config .config
+	@echo "wrote .config from $(DEFCONFIG_FILE)"
 
 olddefconfig:
 	$(Q)$(PYTHON) scripts/genconfig.py --kconfig Kconfig --config .config --write-config .config
 
 # menuconfig starts from the target's default profile when there is no .config yet.
 menuconfig:
-	@test -f .config || $(PYTHON) scripts/genconfig.py --kconfig Kconfig --config configs/$(DEFCONFIG) --require-config --write-config .config
+	@test -f .config || $(PYTHON) scripts/genconfig.py --kconfig Kconfig --config $(DEFCONFIG_FILE) --require-config --write-config .config
 	$(Q)KCONFIG_CONFIG=.config $(PYTHON) -m menuconfig Kconfig
 
 SAVEDEFCONFIG ?= build/defconfig

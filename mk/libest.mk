@@ -30,3 +30,14 @@ $(LIBEST_STAMP): $(LIBEST_SRC_DIR)/.pkiot-ready $(LIBEST_SCRIPT) $(TOP)/mk/libes
 
 libest-clean:
 	rm -rf $(LIBEST_PREFIX) $(TOP)/build/libest-src
+
+# Self-tests of the EST interop environment and of the test tools (test/interop/README.md).
+# Exit code 77 from the scripts (no network namespaces here) is reported and not an error.
+.PHONY: libest-selftest test-tools-selftest
+libest-selftest: $(LIBEST_STAMP)
+	@bash $(TOP)/test/interop/est_env_selftest.sh; rc=$$?; \
+	  if [ $$rc = 77 ]; then echo "libest-selftest: skipped (no network namespaces)"; exit 0; fi; exit $$rc
+
+test-tools-selftest:
+	@bash $(TOP)/test/tools/selftest.sh; rc=$$?; \
+	  if [ $$rc = 77 ]; then echo "test-tools-selftest: skipped (no network namespaces)"; exit 0; fi; exit $$rc

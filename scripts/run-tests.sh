@@ -119,13 +119,22 @@ run_unit_dir() {
     f=$(cm_count FAILED "$log")
     s=$(cm_count SKIPPED "$log")
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-      f=1
+      # No failure summary: the binary died (or hung) inside a test. What finished before
+      # counts as it was reported; the test that was running is one more failure.
+      if [ "$p" -eq 0 ]; then
+        p=$(grep -cE '^\[       OK \] ' "$log")
+        f=$(grep -cE '^\[  FAILED  \] [A-Za-z_][A-Za-z0-9_]*$' "$log")
+      fi
+      f=$((f + 1))
+      local running
+      running=$(grep -oE '^\[ RUN      \] .*' "$log" | tail -n1 | sed 's/^\[ RUN      \] //')
       if [ $rc -eq 124 ]; then extra="timed out after ${UNIT_TIMEOUT}s"
       elif [ $rc -gt 128 ]; then extra="killed by signal $((rc - 128))"
       elif grep -q 'ERROR: \(Address\|Leak\|UndefinedBehavior\)Sanitizer\|runtime error:' "$log"; then
         extra="sanitizer: $(grep -m1 -o 'ERROR: [A-Za-z]*Sanitizer: [^ ]*\|runtime error: .*' "$log" | cut -c1-100)"
       else extra="exit $rc without a failure summary"
       fi
+      [ -n "$running" ] && extra="$extra (in $running)"
     elif [ "$rc" -eq 0 ] && [ $((p + f + s)) -eq 0 ]; then
       p=1
     fi
@@ -138,7 +147,7 @@ run_unit_dir() {
       printf '  FAIL  %-40s %3s passed, %s failed%s %4ss\n' "$label/$name" "$p" "$f" "$sk" "$(( $(now) - t0 ))"
       [ -n "$extra" ] && echo "    $extra"
       show_tail "$log" 15
-      fail_item "$label/$name: ${which:-$extra}"
+      fail_item "$label/$name: ${which:+$which${extra:+, }}$extra"
     else
       printf '  ok    %-40s %3s passed%s %4ss\n' "$label/$name" "$p" "$sk" "$(( $(now) - t0 ))"
     fi
@@ -250,6 +259,9 @@ esac
 
 HOST="TARGET=host SAN="
 phase "build"
+# Relinking is cheap; a test or fuzz binary left over from an earlier build must not run in
+# place of one whose sources no longer compile (make -k keeps going past such a failure).
+rm -f build/host/test/test_* build/host-clang/test/test_* build/host-asan/test/test_* build/fuzz/fuzz_*
 build "host gcc"    $HOST CC=gcc   BUILD=build/host       lib ports unit test-prereqs
 build "host clang"  $HOST CC=clang BUILD=build/host-clang lib ports unit
 build "host asan"   TARGET=host SAN=asan CC=gcc BUILD=build/host-asan lib ports unit

@@ -55,7 +55,7 @@ static struct {
     size_t nsans;
     int resume, reenroll, rekey, serverkeygen, cacerts_only, csrattrs, bootstrap, wait;
     int psa, quiet;
-    long timeout_s;
+    long timeout_s, max_attempts, backoff_ms;
 } opt;
 
 static uint8_t trust_der[FILE_MAX], cert_der[FILE_MAX];
@@ -73,7 +73,8 @@ static void usage(FILE *f)
           "         --out cert.pem [--key-out key.pem] [--chain-out ca.pem] --state state.bin\n"
           "         [--resume] [--reenroll [--rekey]] [--newkey key.pem] [--serverkeygen]\n"
           "         [--csrattrs] [--cacerts-only] [--bootstrap --fingerprint SHA256HEX]\n"
-          "         [--wait] [--psa] [--timeout SECONDS] [--quiet]\n"
+          "         [--wait] [--psa] [--timeout SECONDS] [--max-attempts N]\n"
+          "         [--backoff-ms MS] [--quiet]\n"
           "exit status: 0 done; 75 the server asked to come back later (run again with\n"
           "  --resume at the printed time); 64 usage; 65 bad server response; 66 missing\n"
           "  input; 69 server unreachable; 73 cannot write output; 74 state storage failed;\n"
@@ -353,6 +354,14 @@ static int parse_args(int argc, char **argv)
             if (i + 1 >= argc) return -1;
             opt.timeout_s = strtol(argv[++i], NULL, 10);
             continue;
+        } else if (!strcmp(a, "--max-attempts")) {
+            if (i + 1 >= argc) return -1;
+            opt.max_attempts = strtol(argv[++i], NULL, 10);
+            continue;
+        } else if (!strcmp(a, "--backoff-ms")) {
+            if (i + 1 >= argc) return -1;
+            opt.backoff_ms = strtol(argv[++i], NULL, 10);
+            continue;
         }
         else if (!strcmp(a, "--resume")) { opt.resume = 1; continue; }
         else if (!strcmp(a, "--reenroll")) { opt.reenroll = 1; continue; }
@@ -472,6 +481,8 @@ int main(int argc, char **argv)
     cfg.wall_time = wall_time;
     cfg.progress = progress;
     cfg.io_timeout_ms = (uint32_t)(opt.timeout_s > 0 ? opt.timeout_s : 60) * 1000u;
+    cfg.max_attempts = (uint32_t)(opt.max_attempts > 0 ? opt.max_attempts : 0);
+    cfg.backoff_base_ms = (uint32_t)(opt.backoff_ms > 0 ? opt.backoff_ms : 0);
     cfg.est.label = opt.label;
     cfg.est.use_csrattrs = opt.csrattrs;
     cfg.est.fetch_cacerts = opt.chain_out != NULL;

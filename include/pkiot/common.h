@@ -186,7 +186,8 @@ typedef enum pkiot_key_type {
     PKIOT_KEY_EC_P256 = 1,
     PKIOT_KEY_EC_P384 = 2,
     PKIOT_KEY_RSA_2048 = 3,
-    PKIOT_KEY_RSA_3072 = 4
+    PKIOT_KEY_RSA_3072 = 4,
+    PKIOT_KEY_RSA_4096 = 5 /**< accepted from servers (EST serverkeygen); larger checkpoints */
 } pkiot_key_type_t;
 
 /** Constant-time comparison: 0 when equal. Use for MACs, nonces and fingerprints. */

@@ -28,9 +28,10 @@
 extern "C" {
 #endif
 
-/** Largest key reference a port may produce: enough for an RSA-3072 PKCS#8 DER. */
+/** Largest key reference a port may produce: enough for an RSA-4096 PKCS#8 DER (some EST
+ *  servers generate RSA-4096 keys for /serverkeygen whatever the request says). */
 #ifndef PKIOT_KEY_REF_MAX
-#define PKIOT_KEY_REF_MAX 1800
+#define PKIOT_KEY_REF_MAX 2400
 #endif
 
 /** Opaque, persistable handle to a private key. */
@@ -40,10 +41,10 @@ typedef struct pkiot_key_ref {
     uint8_t data[PKIOT_KEY_REF_MAX];
 } pkiot_key_ref_t;
 
-/** Largest DER SubjectPublicKeyInfo of a supported key (RSA-3072 ≈ 422 bytes). */
-#define PKIOT_SPKI_MAX 550
-/** Largest signature of a supported key (RSA-3072 = 384; ECDSA P-384 DER ≤ 104). */
-#define PKIOT_SIG_MAX 384
+/** Largest DER SubjectPublicKeyInfo of a supported key (RSA-4096 = 550 bytes). */
+#define PKIOT_SPKI_MAX 600
+/** Largest signature of a supported key (RSA-4096 = 512; ECDSA P-384 DER ≤ 104). */
+#define PKIOT_SIG_MAX 512
 
 /** Symmetric ciphers used by SCEP/CMP envelopes. */
 typedef enum pkiot_cipher {

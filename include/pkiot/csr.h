@@ -103,11 +103,13 @@ typedef struct pkiot_csrattrs {
  * CsrAttrs ::= SEQUENCE SIZE (0..MAX) OF AttrOrOID; AttrOrOID ::= CHOICE { OBJECT
  * IDENTIFIER, Attribute }. Understood:
  * - bare challengePassword -> challenge_password = 1;
- * - bare ecPublicKey / rsaEncryption / Ed25519 / a bare named curve -> key_family (+ curve);
+ * - bare ecPublicKey / rsaEncryption / Ed25519 / a bare named curve (secp256r1, secp384r1,
+ *   secp521r1, brainpool) -> key_family (+ curve);
  * - Attribute { ecPublicKey, { namedCurve } } -> EC key on that curve;
  *   Attribute { rsaEncryption, { INTEGER bits } } -> RSA key of that size (RFC 9908);
  * - bare signature algorithm OIDs (ecdsa-with-SHA256/384/512, shaNNNWithRSAEncryption)
- *   -> hash (and key family, when none was named);
+ *   -> hash (and key family, when none was named); bare digest OIDs (id-sha256/384/512,
+ *   as libest's example server sends) -> hash;
  * - Attribute { extensionRequest, { Extensions } } -> extensions;
  * - RFC 9908 Attribute { id-aa-certificationRequestInfoTemplate, { template } }: subject
  *   template, key algorithm from subjectPKInfo, extensionRequest and
@@ -115,6 +117,11 @@ typedef struct pkiot_csrattrs {
  *   ext_requests), challengePassword. When a template is present it is authoritative for
  *   the key and the extensions: extension requests outside it are ignored (RFC 9908 §4).
  * Unknown OIDs and attributes are kept (oids / attributes), never an error.
+ *
+ * Compatibility: the example in RFC 7030 §4.5.2 (erratum 4384) declares an outer length
+ * shorter than its contents. When an element of the list runs past the declared end and
+ * there are more input bytes, the rest of the input is read as the list; the strict reading
+ * is always tried first.
  *
  * @return PKIOT_OK; PKIOT_E_DER_* for malformed DER; PKIOT_E_CSRATTRS_FORMAT for well-formed
  *         DER that is not CsrAttrs (or two extensionRequest / template attributes);

@@ -118,8 +118,12 @@ typedef struct pkiot_http_req {
  * @param buf     output buffer (may be NULL when @p cap is 0, to learn the size)
  * @param cap     size of @p buf
  * @param out_len bytes written; on PKIOT_E_BUFFER_TOO_SMALL the exact size needed
- * @return PKIOT_OK, PKIOT_E_BUFFER_TOO_SMALL, PKIOT_E_INVALID_ARG (missing field, CR/LF or
- *         NUL-unsafe content in a string, ':' in user).
+ * @return PKIOT_OK; PKIOT_E_BUFFER_TOO_SMALL (the first @p cap bytes may hold a partial
+ *         head, credentials included: nothing to send, zeroize if it matters);
+ *         PKIOT_E_INVALID_ARG (missing method/host/target, spaces or control characters in
+ *         method/host/target, CR/LF or control characters in a header value, '/' or '@' in
+ *         host, ':' in user, only one of user/password, extra_headers not CRLF-terminated
+ *         lines). Nothing is written on PKIOT_E_INVALID_ARG.
  */
 int pkiot_http_write_head(const pkiot_http_req_t *req, uint8_t *buf, size_t cap,
                           size_t *out_len);
@@ -139,6 +143,15 @@ int pkiot_http_write_request(const pkiot_http_req_t *req, const uint8_t *body, u
 
 /** Flags for pkiot_http_resp_init(). */
 #define PKIOT_HTTP_RESP_HEAD 0x1u /**< response to a HEAD request: it never has a body */
+/**
+ * Interoperability: when the response is not persistent (keep_alive is 0, e.g. HTTP/1.0
+ * without keep-alive, or "Connection: close") and is not chunked, read the body until the
+ * connection closes instead of stopping at Content-Length; pkiot_http_resp_finish() then
+ * still reports PKIOT_E_HTTP_TRUNCATED when fewer than Content-Length bytes arrived.
+ * Needed for libest's /serverkeygen, whose Content-Length counts only the two payloads and
+ * not the multipart framing around them. Persistent responses always honour Content-Length.
+ */
+#define PKIOT_HTTP_RESP_READ_TO_CLOSE 0x2u
 
 /** Header values kept in the parser's store. */
 typedef enum pkiot_http_field {
@@ -214,7 +227,7 @@ typedef struct pkiot_http_resp {
  * @param body     body buffer (may be NULL when @p body_cap is 0: any body then fails with
  *                 PKIOT_E_HTTP_BODY_TOO_LARGE unless a body callback is set)
  * @param body_cap size of @p body
- * @param flags    0 or PKIOT_HTTP_RESP_HEAD
+ * @param flags    0, or PKIOT_HTTP_RESP_HEAD and/or PKIOT_HTTP_RESP_READ_TO_CLOSE
  * @return PKIOT_OK or PKIOT_E_INVALID_ARG.
  */
 int pkiot_http_resp_init(pkiot_http_resp_t *r, uint8_t *body, size_t body_cap,

@@ -109,7 +109,7 @@ int pkiot_json_iter_next(pkiot_json_iter_t *it, pkiot_json_t *key, pkiot_json_t 
 
 /**
  * @brief Unescape string @p v into @p out as UTF-8 and NUL-terminate it. \\uXXXX escapes,
- *        surrogate pairs included, become UTF-8. A "\u0000" escape yields a NUL byte inside
+ *        surrogate pairs included, become UTF-8. A "\\u0000" escape yields a NUL byte inside
  *        the output: use @p out_len, not strlen, when that matters.
  * @param out_len length without the NUL; on PKIOT_E_BUFFER_TOO_SMALL the length needed
  *                (without the NUL; @p cap must exceed it)

@@ -171,6 +171,10 @@ typedef struct pkiot_request {
     const char *accept;       /**< NULL for none */
     const char *extra_headers; /**< complete header lines, each ending in CRLF, or NULL */
     pkiot_slice_t body;       /**< request body (points into the workspace) */
+    /** Tolerate a Content-Length that undercounts: when the server closes the connection
+     *  after the response, append what follows the announced body (libest's serverkeygen
+     *  multipart answer counts only its base64 payloads). */
+    uint8_t body_until_close;
 } pkiot_request_t;
 
 /** Most CA certificates whose bootstrap fingerprints are remembered across a resume. */
@@ -205,7 +209,7 @@ typedef struct pkiot_ctx {
     int64_t wake_unix;
     uint32_t wait_s;
     uint32_t attempts;
-    int conn_open, send_basic_auth;
+    int conn_open, send_basic_auth, draining;
     size_t tx_len, tx_off, rx_len;
     size_t csr_len, cert_len, ca_len;
     uint16_t http_status;

@@ -463,7 +463,7 @@ int pkiot_http_resp_init(pkiot_http_resp_t *r, uint8_t *body, size_t body_cap, u
     r->body_len = 0;
     r->keep_alive = 0;
     r->state = ST_STATUS;
-    r->flags = (uint8_t)(flags & PKIOT_HTTP_RESP_HEAD);
+    r->flags = (uint8_t)(flags & (PKIOT_HTTP_RESP_HEAD | PKIOT_HTTP_RESP_READ_TO_CLOSE));
     r->n_interim = 0;
     r->head_done = 0;
     r->err = 0;
@@ -883,6 +883,10 @@ static int end_of_head(pkiot_http_resp_t *r)
         if (r->cb == NULL && r->content_length > (uint64_t)r->body_cap) {
             return PKIOT_E_HTTP_BODY_TOO_LARGE;
         }
+        if (!r->keep_alive && (r->flags & PKIOT_HTTP_RESP_READ_TO_CLOSE) != 0) {
+            r->state = ST_BODY_CLOSE; /* finish() checks the announced length */
+            return PKIOT_OK;
+        }
         r->remaining = r->content_length;
         r->state = r->remaining == 0 ? ST_DONE : ST_BODY_LEN;
         return PKIOT_OK;
@@ -1121,6 +1125,9 @@ int pkiot_http_resp_finish(pkiot_http_resp_t *r)
         return r->err;
     }
     if (r->state == ST_BODY_CLOSE) {
+        if (r->has_content_length && (uint64_t)r->body_len < r->content_length) {
+            return fail(r, PKIOT_E_HTTP_TRUNCATED);
+        }
         r->state = ST_DONE;
     }
     if (r->state == ST_DONE) {

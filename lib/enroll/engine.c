@@ -160,6 +160,32 @@ int pkiot_engine_build_csr(pkiot_ctx_t *ctx, pkiot_hash_alg_t hash,
     p.subject = cfg->subject;
     p.san_strings = cfg->sans;
     p.n_san_strings = cfg->nsans;
+    /* RFC 7030 §4.2.2: a re-enrollment keeps the subject and subjectAltName of the current
+     * certificate unless the application asks for others. */
+    pkiot_x509_san_t sans[PKIOT_SAN_MAX];
+    if (ctx->op == PKIOT_OP_REENROLL && cfg->subject == NULL && cfg->client_cert != NULL) {
+        pkiot_x509_cert_t cur;
+        pkiot_der_cursor_t it;
+        pkiot_der_init(&it, cfg->client_cert, cfg->client_cert_len);
+        pkiot_der_tlv_t first;
+        int rc = pkiot_der_next(&it, &first);
+        if (rc == PKIOT_OK) {
+            rc = pkiot_x509_cert_parse(first.raw, first.raw_len, &cur);
+        }
+        if (rc != PKIOT_OK) {
+            return rc;
+        }
+        p.subject_der = cur.subject;
+        if (cfg->nsans == 0 && cur.san.len > 0) {
+            size_t n = 0;
+            pkiot_der_init(&it, cur.san.p, cur.san.len);
+            while (n < PKIOT_SAN_MAX && pkiot_x509_san_next(&it, &sans[n]) == PKIOT_OK) {
+                n++;
+            }
+            p.sans = sans;
+            p.n_sans = n;
+        }
+    }
     p.hash = hash;
     p.challenge_password = cfg->challenge_password;
     p.csrattrs = attrs;
@@ -364,6 +390,7 @@ static void reset_run(pkiot_ctx_t *ctx)
     ctx->last_error = PKIOT_OK;
     ctx->server_text[0] = '\0';
     ctx->send_basic_auth = 0;
+    ctx->draining = 0;
     pkiot_csr_init(&ctx->csr_state);
 }
 
@@ -580,6 +607,16 @@ static int io_timed_out(const pkiot_ctx_t *ctx)
     return time_reached(ctx->now_ms, ctx->deadline_ms);
 }
 
+static int append_body(pkiot_ctx_t *ctx, const uint8_t *p, size_t n)
+{
+    if (n > PKIOT_RX_BUF_SIZE - ctx->http.body_len) {
+        return PKIOT_E_HTTP_BODY_TOO_LARGE;
+    }
+    memcpy(ctx->rx + ctx->http.body_len, p, n);
+    ctx->http.body_len += n;
+    return PKIOT_OK;
+}
+
 static int finish_exchange(pkiot_ctx_t *ctx, int closed)
 {
     const pkiot_proto_ops_t *ops = find_ops(ctx->cfg->protocol);
@@ -718,11 +755,28 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
             if (rc == PKIOT_WANT_READ || rc == PKIOT_WANT_WRITE) {
                 return io_timed_out(ctx) ? transient(ctx, PKIOT_E_TIMEOUT) : rc;
             }
-            if (rc != PKIOT_OK) {
+            if (rc != PKIOT_OK && !(ctx->draining && is_transient(rc, 0))) {
                 return transient(ctx, rc);
             }
+            int closed = rc != PKIOT_OK || n == 0;
+            if (ctx->draining) {
+                /* Response complete by its Content-Length; bytes up to the close are kept
+                 * as more body (see pkiot_request_t.body_until_close). */
+                if (!closed) {
+                    rc = append_body(ctx, ctx->tx, n);
+                    if (rc != PKIOT_OK) {
+                        return fail(ctx, rc);
+                    }
+                    break;
+                }
+                ctx->draining = 0;
+                rc = finish_exchange(ctx, 1);
+                if (rc != PKIOT_OK) {
+                    return rc;
+                }
+                break;
+            }
             size_t used = 0;
-            int closed = n == 0;
             rc = closed ? pkiot_http_resp_finish(&ctx->http)
                         : pkiot_http_resp_feed(&ctx->http, ctx->tx, n, &used);
             if (rc == PKIOT_WANT_READ) {
@@ -733,6 +787,15 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
             }
             if (rc != PKIOT_DONE) {
                 return is_transient(rc, 0) ? transient(ctx, rc) : fail(ctx, rc);
+            }
+            if (!closed && ctx->req.body_until_close && !ctx->http.keep_alive &&
+                ctx->http.status == 200) {
+                rc = append_body(ctx, ctx->tx + used, n - used);
+                if (rc != PKIOT_OK) {
+                    return fail(ctx, rc);
+                }
+                ctx->draining = 1;
+                break;
             }
             /* Bytes beyond the response would belong to a response we did not ask for. */
             if (!closed && used < n) {

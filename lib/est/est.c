@@ -174,6 +174,7 @@ static int est_prepare(pkiot_ctx_t *ctx)
                                                                : "application/pkcs7-mime";
             ctx->req.body.p = body;
             ctx->req.body.len = blen;
+            ctx->req.body_until_close = ctx->op == PKIOT_OP_SERVERKEYGEN;
             return PKIOT_OK;
         }
         case PKIOT_EST_S_DONE:

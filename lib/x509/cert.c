@@ -33,6 +33,12 @@ pkiot_key_type_t pkiot_x509_curve_type(const uint8_t *oid, size_t len, uint16_t 
         *bits = 521;
         return PKIOT_KEY_NONE;
     }
+    /* brainpoolP256r1 / P384r1 / P512r1 (RFC 5639): sizes only, not pkiot key types. */
+    static const uint8_t bp[] = { 0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01 };
+    if (len == sizeof bp + 1u && memcmp(oid, bp, sizeof bp) == 0) {
+        *bits = oid[len - 1u] == 0x07 ? 256u : (oid[len - 1u] == 0x0B ? 384u : (oid[len - 1u] == 0x0D ? 512u : 0u));
+        return PKIOT_KEY_NONE;
+    }
     *bits = 0;
     return PKIOT_KEY_NONE;
 }

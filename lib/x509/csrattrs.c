@@ -190,6 +190,14 @@ static void note_oid(parse_state_t *st, const pkiot_der_tlv_t *oid)
     }
 }
 
+/* 1.3.36.3.3.2.8.1.1.x: the brainpool curves (RFC 5639). */
+static int is_brainpool(const pkiot_der_tlv_t *oid)
+{
+    static const uint8_t arc[] = { 0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01 };
+    return oid->tag == PKIOT_DER_OID && oid->len == sizeof arc + 1u &&
+           memcmp(oid->val, arc, sizeof arc) == 0;
+}
+
 static int handle_oid(parse_state_t *st, const pkiot_der_tlv_t *oid)
 {
     pkiot_csrattrs_t *o = st->out;
@@ -217,6 +225,18 @@ static int handle_oid(parse_state_t *st, const pkiot_der_tlv_t *oid)
                OID_IS(oid, PKIOT_OID_SECP521R1)) {
         if (may_set_key(st)) {
             set_curve(st, oid->val, oid->len);
+        }
+    } else if (is_brainpool(oid)) {
+        if (may_set_key(st)) {
+            set_curve(st, oid->val, oid->len);
+        }
+    } else if (OID_IS(oid, PKIOT_OID_SHA256) || OID_IS(oid, PKIOT_OID_SHA384) ||
+               OID_IS(oid, PKIOT_OID_SHA512)) {
+        /* A bare digest algorithm (libest's default attributes use one) names the hash. */
+        if (o->hash == PKIOT_HASH_NONE) {
+            o->hash = OID_IS(oid, PKIOT_OID_SHA256)
+                          ? PKIOT_HASH_SHA256
+                          : (OID_IS(oid, PKIOT_OID_SHA384) ? PKIOT_HASH_SHA384 : PKIOT_HASH_SHA512);
         }
     } else if (pkiot_x509_sigalg_lookup(oid->val, oid->len, &fam, &hash)) {
         if (o->hash == PKIOT_HASH_NONE) {
@@ -508,10 +528,51 @@ static int parse_template(parse_state_t *st, const pkiot_der_tlv_t *values)
     return rc;
 }
 
+/* Both passes over the AttrOrOID list in [p, p + n). */
+static int parse_items(parse_state_t *st, const uint8_t *p, size_t n)
+{
+    pkiot_der_cursor_t items;
+    int rc;
+
+    /* First pass: is there a template? It decides how the legacy elements are used. */
+    pkiot_der_init(&items, p, n);
+    while (!pkiot_der_at_end(&items)) {
+        pkiot_der_tlv_t item;
+        pkiot_der_tlv_t type;
+        pkiot_der_cursor_t a;
+        rc = pkiot_der_next(&items, &item);
+        if (rc != PKIOT_OK) {
+            return rc;
+        }
+        if (item.tag == PKIOT_DER_SEQUENCE) {
+            pkiot_der_enter(&item, &a);
+            if (pkiot_der_expect(&a, PKIOT_DER_OID, &type) == PKIOT_OK &&
+                OID_IS(&type, PKIOT_OID_CRI_TEMPLATE)) {
+                st->template_seen = 1;
+            }
+        }
+    }
+    pkiot_der_init(&items, p, n);
+    while (!pkiot_der_at_end(&items)) {
+        pkiot_der_tlv_t item;
+        (void)pkiot_der_next(&items, &item); /* checked by the first pass */
+        if (item.tag == PKIOT_DER_OID) {
+            rc = handle_oid(st, &item);
+        } else if (item.tag == PKIOT_DER_SEQUENCE) {
+            rc = handle_attr(st, &item);
+        } else {
+            rc = FMT;
+        }
+        if (rc != PKIOT_OK) {
+            return rc;
+        }
+    }
+    return PKIOT_OK;
+}
+
 int pkiot_csrattrs_parse(const uint8_t *der, size_t len, pkiot_csrattrs_t *out)
 {
     pkiot_der_cursor_t c;
-    pkiot_der_cursor_t items;
     pkiot_der_tlv_t seq;
     parse_state_t st;
     int rc;
@@ -527,45 +588,23 @@ int pkiot_csrattrs_parse(const uint8_t *der, size_t len, pkiot_csrattrs_t *out)
     if (rc == PKIOT_OK && seq.tag != PKIOT_DER_SEQUENCE) {
         rc = FMT;
     }
-    if (rc == PKIOT_OK) {
-        rc = pkiot_der_finish(&c);
-    }
     if (rc != PKIOT_OK) {
         return rc;
     }
-    /* First pass: is there a template? It decides how the legacy elements are used. */
-    pkiot_der_enter(&seq, &items);
-    while (!pkiot_der_at_end(&items)) {
-        pkiot_der_tlv_t item;
-        pkiot_der_tlv_t type;
-        pkiot_der_cursor_t a;
-        rc = pkiot_der_next(&items, &item);
-        if (rc != PKIOT_OK) {
-            return rc;
-        }
-        if (item.tag == PKIOT_DER_SEQUENCE) {
-            pkiot_der_enter(&item, &a);
-            if (pkiot_der_expect(&a, PKIOT_DER_OID, &type) == PKIOT_OK &&
-                OID_IS(&type, PKIOT_OID_CRI_TEMPLATE)) {
-                st.template_seen = 1;
-            }
-        }
+    rc = parse_items(&st, seq.val, seq.len);
+    if (rc == PKIOT_OK) {
+        rc = pkiot_der_finish(&c);
+    } else if (rc == PKIOT_E_DER_TRUNCATED && seq.raw_len < len) {
+        /* The example in RFC 7030 §4.5.2 (erratum 4384), which some servers copied, declares
+         * an outer length shorter than its contents: an element runs past the end of the
+         * list into the bytes that follow it. Read the rest of the input as the list. */
+        memset(out, 0, sizeof *out);
+        memset(&st, 0, sizeof st);
+        st.out = out;
+        rc = parse_items(&st, seq.val, (size_t)(der + len - seq.val));
     }
-    pkiot_der_enter(&seq, &items);
-    while (!pkiot_der_at_end(&items)) {
-        pkiot_der_tlv_t item;
-        (void)pkiot_der_next(&items, &item); /* checked by the first pass */
-        if (item.tag == PKIOT_DER_OID) {
-            rc = handle_oid(&st, &item);
-        } else if (item.tag == PKIOT_DER_SEQUENCE) {
-            rc = handle_attr(&st, &item);
-        } else {
-            rc = FMT;
-        }
-        if (rc != PKIOT_OK) {
-            memset(out, 0, sizeof *out);
-            return rc;
-        }
+    if (rc != PKIOT_OK) {
+        memset(out, 0, sizeof *out);
     }
-    return PKIOT_OK;
+    return rc;
 }

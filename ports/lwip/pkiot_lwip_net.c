@@ -10,6 +10,7 @@
 #include "lwip/dns.h"
 #include "lwip/ip_addr.h"
 #include "lwip/opt.h"
+#include "lwip/priv/tcp_priv.h" /* tcp_process_refused_data() */
 #include "lwip/tcp.h"
 
 #if !NO_SYS
@@ -256,6 +257,11 @@ static int net_recv(void *ctx, uint8_t *buf, size_t cap, size_t *n)
         net->rxq = pbuf_free_header(net->rxq, got);
         if (net->pcb != NULL) {
             tcp_recved(net->pcb, got);
+            /* Data refused while the queue was full: offer it again now that there is room,
+             * instead of at the next 250 ms TCP timer tick. */
+            if (net->pcb->refused_data != NULL) {
+                (void)tcp_process_refused_data(net->pcb);
+            }
         }
         *n = got;
         return PKIOT_OK;

@@ -175,6 +175,7 @@ static int key_bits_of(pkiot_key_type_t type, size_t *bits)
     case PKIOT_KEY_EC_P384: *bits = 384; return PKIOT_OK;
     case PKIOT_KEY_RSA_2048: *bits = 2048; return PKIOT_OK;
     case PKIOT_KEY_RSA_3072: *bits = 3072; return PKIOT_OK;
+    case PKIOT_KEY_RSA_4096: *bits = 4096; return PKIOT_OK;
     case PKIOT_KEY_NONE:
     default: return PKIOT_E_CRYPTO_UNSUPPORTED;
     }
@@ -200,6 +201,7 @@ static int pk_key_type(const mbedtls_pk_context *pk, pkiot_key_type_t *type)
         switch (mbedtls_pk_get_bitlen(pk)) {
         case 2048: *type = PKIOT_KEY_RSA_2048; return PKIOT_OK;
         case 3072: *type = PKIOT_KEY_RSA_3072; return PKIOT_OK;
+        case 4096: *type = PKIOT_KEY_RSA_4096; return PKIOT_OK;
         default: return PKIOT_E_CRYPTO_UNSUPPORTED;
         }
     }
@@ -362,7 +364,8 @@ int pkiot_mbedtls_psa_key_ref(uint32_t key_id, pkiot_key_ref_t *key)
     if (kt == PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1)) {
         type = bits == 256 ? PKIOT_KEY_EC_P256 : bits == 384 ? PKIOT_KEY_EC_P384 : PKIOT_KEY_NONE;
     } else if (kt == PSA_KEY_TYPE_RSA_KEY_PAIR) {
-        type = bits == 2048 ? PKIOT_KEY_RSA_2048 : bits == 3072 ? PKIOT_KEY_RSA_3072 : PKIOT_KEY_NONE;
+        type = bits == 2048 ? PKIOT_KEY_RSA_2048 : bits == 3072 ? PKIOT_KEY_RSA_3072
+                                                            : bits == 4096 ? PKIOT_KEY_RSA_4096 : PKIOT_KEY_NONE;
     }
     if (type == PKIOT_KEY_NONE) {
         return PKIOT_E_CRYPTO_UNSUPPORTED;

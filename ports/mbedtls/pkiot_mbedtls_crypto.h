@@ -34,7 +34,11 @@
  *
  * key_generate() in PSA mode uses @p slot_hint as the key id when it is non-zero
  * (1..PSA_KEY_ID_USER_MAX); otherwise the first free id from PKIOT_MBEDTLS_PSA_KEY_ID_BASE
- * upwards. A slot that already holds a key is never overwritten: PKIOT_E_CRYPTO_KEY.
+ * upwards. A slot that already holds a key is never overwritten: PKIOT_E_CRYPTO_KEY (after a
+ * power cut between generation and checkpoint, pkiot_mbedtls_psa_key_ref() recovers the
+ * reference, or key_destroy() on it frees the slot). key_import() in PSA mode always takes
+ * the first free id from the base. Key generation is not interruptible (RSA-3072 may take
+ * seconds on a microcontroller); only PSA EC signing is.
  *
  * Return codes follow crypto.h. Mbed TLS / PSA errors are mapped as: verification failure
  * -> PKIOT_E_CRYPTO_VERIFY, RNG/entropy -> PKIOT_E_CRYPTO_RNG, malformed/unusable key or

@@ -2,7 +2,7 @@
 #include "mbedtls/pkiot_tls.h"
 
 #include <limits.h>
-#include <stdio.h>
+#include "mbedtls/platform.h"
 #include <string.h>
 
 #include "mbedtls/asn1.h"
@@ -216,7 +216,8 @@ static int setup_tls(pkiot_tls_t *t, const pkiot_transport_params_t *params)
         /* TLS 1.3 signs with RSA-PSS, which the PSA RSA key policy does not allow. */
         if (pkiot_mbedtls_key_is_psa(params->client_key) &&
             (params->client_key->type == PKIOT_KEY_RSA_2048 ||
-             params->client_key->type == PKIOT_KEY_RSA_3072)) {
+             params->client_key->type == PKIOT_KEY_RSA_3072 ||
+             params->client_key->type == PKIOT_KEY_RSA_4096)) {
             mbedtls_ssl_conf_max_tls_version(&t->conf, MBEDTLS_SSL_VERSION_TLS1_2);
         }
     }
@@ -512,16 +513,17 @@ int pkiot_tls_last_error_text(const pkiot_tls_t *t, char *buf, size_t cap)
     buf[0] = '\0';
     size_t off = 0;
     if (t->net_error != 0) {
-        int w = snprintf(buf, cap, "network: %s; ", pkiot_strerror(t->net_error));
+        int w = mbedtls_snprintf(buf, cap, "network: %s; ", pkiot_strerror(t->net_error));
         off = w < 0 ? 0 : (size_t)w >= cap ? cap - 1 : (size_t)w;
     }
     if (t->last_mbedtls_error != 0 && off < cap) {
 #if defined(MBEDTLS_ERROR_C)
         char e[160];
         mbedtls_strerror(t->last_mbedtls_error, e, sizeof e);
-        int w = snprintf(buf + off, cap - off, "mbedtls -0x%04X: %s", -t->last_mbedtls_error, e);
+        int w = mbedtls_snprintf(buf + off, cap - off, "mbedtls -0x%04X: %s",
+                                 -t->last_mbedtls_error, e);
 #else
-        int w = snprintf(buf + off, cap - off, "mbedtls -0x%04X", -t->last_mbedtls_error);
+        int w = mbedtls_snprintf(buf + off, cap - off, "mbedtls -0x%04X", -t->last_mbedtls_error);
 #endif
         off += w < 0 ? 0 : (size_t)w >= cap - off ? cap - off - 1 : (size_t)w;
     }
@@ -535,7 +537,7 @@ int pkiot_tls_last_error_text(const pkiot_tls_t *t, char *buf, size_t cap)
                     v[i] = (i == w - 1) ? '\0' : ';';
                 }
             }
-            (void)snprintf(buf + off, cap - off, "; verify: %s", v);
+            (void)mbedtls_snprintf(buf + off, cap - off, "; verify: %s", v);
         }
     }
     return PKIOT_OK;

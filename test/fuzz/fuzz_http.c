@@ -1,11 +1,12 @@
 /*
  * libFuzzer target for the HTTP/1.1 response parser.
  *
- * Input: byte 0 selects options (bit 0: response to HEAD, bit 1: streaming body callback,
- * bits 2-3: body buffer size class), byte 1 seeds the chunk sizes; the rest is what the
- * server sent. The same bytes are parsed once in one piece and once in pieces whose sizes
- * derive from the input; both runs must agree exactly. Bytes left after a complete response
- * are parsed as the next response on the same connection, as a client would.
+ * Input: the raw bytes a server sent (so captured responses are seeds as they are). Options
+ * derive from a hash of the input length: response to HEAD, streaming body callback,
+ * read-to-close leniency, body buffer size. The same bytes are parsed once in one piece and
+ * once in pieces of 1..67 bytes whose sizes derive from the input; both runs must agree
+ * exactly. Bytes left after a complete response are parsed as the next response on the same
+ * connection, as a client would.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,10 +49,10 @@ static run_t parse_one(pkiot_http_resp_t *r, uint8_t *body, size_t cap, unsigned
 {
     run_t res = {PKIOT_WANT_READ, 0};
     uint32_t x = step_seed;
-    if (pkiot_http_resp_init(r, body, cap, opts & 1u) != PKIOT_OK) {
+    if (pkiot_http_resp_init(r, body, cap, opts & 0xFFu) != PKIOT_OK) {
         abort();
     }
-    if (opts & 2u) {
+    if (opts & 0x100u) {
         sink->buf = body;
         sink->cap = cap;
         sink->len = 0;
@@ -128,25 +129,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const size_t caps[4] = {0, 16, 512, sizeof body_a};
+    static const size_t caps[4] = {16, 512, sizeof body_a, sizeof body_a};
     sink_t sa, sb;
-    unsigned opts;
+    unsigned opts = 0;
+    uint32_t h = (uint32_t)size * 2654435761u;
     uint32_t seed;
     size_t cap;
-    if (size < 2) {
+    if (size == 0) {
         return 0;
     }
-    opts = data[0];
-    seed = (uint32_t)data[1] | 0x100u;
-    cap = caps[(opts >> 2) & 3u];
-    data += 2;
-    size -= 2;
+    if ((h >> 29) == 0) {
+        opts |= PKIOT_HTTP_RESP_HEAD;
+    }
+    if ((h >> 28) & 1u) {
+        opts |= 0x100u; /* streaming callback */
+    }
+    if ((h >> 27) & 1u) {
+        opts |= PKIOT_HTTP_RESP_READ_TO_CLOSE;
+    }
+    cap = ((h >> 20) & 0x3Fu) == 0 ? 0 : caps[(h >> 25) & 3u];
+    seed = h ^ data[0] ^ ((uint32_t)data[size - 1] << 8) ^ 0x10000u;
 
     for (int i = 0; i < MAX_RESPONSES && size > 0; i++) {
         run_t a = parse_one(&ra, body_a, cap, opts, &sa, data, size, 0);
         run_t b = parse_one(&rb, body_b, cap, opts, &sb, data, size, seed + (uint32_t)i);
-        /* Chunking must not change the outcome (except the point where an error is noticed
-         * may differ only in bytes consumed). */
+        /* Chunking must not change the outcome. */
         if (a.rc != b.rc) {
             abort();
         }

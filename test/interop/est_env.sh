@@ -39,7 +39,7 @@ est_env_check() {
     est_env__log "SKIP: network namespaces not permitted here (needs root/CAP_SYS_ADMIN); estserver binds every address and is only run inside one"
     return 77
   fi
-  ip netns del "$probe" >/dev/null 2>&1
+  ip netns del "$probe" >/dev/null 2>&1 || true
   return 0
 }
 
@@ -56,7 +56,7 @@ est_env_netns() {
     EST_NS=
     return 1
   fi
-  ip -n "$EST_NS" link set lo up || { ip netns del "$EST_NS"; EST_NS=; return 1; }
+  ip -n "$EST_NS" link set lo up || { ip netns del "$EST_NS" || true; EST_NS=; return 1; }
   export EST_NS
   est_env__trap
   return 0
@@ -64,7 +64,7 @@ est_env_netns() {
 
 # Run a command inside the namespace.
 est_env_exec() {
-  [ -n "${EST_NS:-}" ] || { est_env__log "no namespace (est_env_start or est_env_netns first)"; return 1; }
+  [ -n "${EST_NS:-}" ] || { est_env__log "no namespace: call est_env_netns or est_env_start first (est_env_stop deletes it)"; return 1; }
   ip netns exec "$EST_NS" "$@"
 }
 
@@ -183,7 +183,7 @@ EOF
   # Bootstrap (manufacturer) client certificate for mTLS enrollment, from the issuing CA.
   est_env__issue "$d" boot "/CN=pkiot-bootstrap" v3_client "$d/ca.crt" "$d/ca.key" 825 || return 1
   cat "$d/boot.crt" > "$d/boot-chain.pem"
-  [ "$inter" = 1 ] && cat "$d/int.crt" >> "$d/boot-chain.pem"
+  if [ "$inter" = 1 ]; then cat "$d/int.crt" >> "$d/boot-chain.pem"; fi
   # A client certificate from the foreign root (mTLS must fail with it).
   est_env__issue "$d" foreign-client "/CN=pkiot-foreign" v3_client "$d/foreign-root.crt" "$d/foreign-root.key" 825 || return 1
 
@@ -301,15 +301,19 @@ est_env_start() {
     est_env__log "est_env_start: a server is already running (pid $EST_PID); est_env_stop first"
     return 1
   fi
+  # A namespace made here is removed again if the server does not come up; one made before
+  # (est_env_netns, maybe with other servers in it) is left alone.
+  local own_ns=0
+  if [ -z "${EST_NS:-}" ] || ! ip netns pids "$EST_NS" >/dev/null 2>&1; then own_ns=1; fi
   est_env_netns || return $?
 
   local envs=(EST_CACERTS_RESP="$d/cacerts.pem" EST_TRUSTED_CERTS="$d/trusted.pem"
               EST_OPENSSL_CACONFIG="$d/ca.cnf")
-  [ "$have_attrs" = 1 ] && envs+=(EST_CSR_ATTR="$attrs")
+  if [ "$have_attrs" = 1 ]; then envs+=(EST_CSR_ATTR="$attrs"); fi
   : > "$d/estserver.log"
   # estserver logs with printf; line-buffer it so the log is readable while it runs.
   local buf=()
-  command -v stdbuf >/dev/null && buf=(stdbuf -oL -eL)
+  if command -v stdbuf >/dev/null; then buf=(stdbuf -oL -eL); fi
   (
     cd "$d" || exit 1
     exec ip netns exec "$EST_NS" env -u EST_CSR_ATTR "${envs[@]}" "${buf[@]}" "$EST_ENV_ESTSERVER" \
@@ -330,6 +334,7 @@ est_env_start() {
       est_env__log "estserver exited at start; log:"
       tail -n 20 "$d/estserver.log" >&2
       EST_PID=
+      if [ "$own_ns" = 1 ]; then est_env_stop; fi
       return 1
     fi
     if ip netns exec "$EST_NS" ss -Hltn "sport = :$port" 2>/dev/null | grep -q LISTEN; then
@@ -339,7 +344,10 @@ est_env_start() {
     sleep 0.1
   done
   est_env__log "estserver did not listen on port $port within 10 s"
-  est_env_stop
+  kill -KILL "$EST_PID" 2>/dev/null || true
+  wait "$EST_PID" 2>/dev/null || true
+  EST_PID=
+  if [ "$own_ns" = 1 ]; then est_env_stop; fi
   return 1
 }
 
@@ -359,23 +367,32 @@ est_env__save_state() {
 # Idempotent; safe from traps.
 est_env_stop() {
   local pid=${EST_PID:-} ns=${EST_NS:-} i p
+  # Every step tolerates "already gone": callers may run under `set -e`.
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     # SIGINT is estserver's orderly shutdown; TERM/KILL if it does not finish.
-    kill -INT "$pid" 2>/dev/null
+    kill -INT "$pid" 2>/dev/null || true
     for i in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    kill -TERM "$pid" 2>/dev/null
+    kill -TERM "$pid" 2>/dev/null || true
     for i in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    kill -KILL "$pid" 2>/dev/null || true
   fi
+  if [ -n "$pid" ]; then wait "$pid" 2>/dev/null || true; fi
   if [ -n "$ns" ]; then
     # Leftovers are processes this environment started in its own namespace.
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$p" 2>/dev/null; done
-    for i in $(seq 1 20); do [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break; sleep 0.1; done
-    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-    ip netns del "$ns" 2>/dev/null
+    for p in $(ip netns pids "$ns" 2>/dev/null || true); do kill -TERM "$p" 2>/dev/null || true; done
+    for i in $(seq 1 20); do
+      if [ -z "$(ip netns pids "$ns" 2>/dev/null || true)" ]; then break; fi
+      sleep 0.1
+    done
+    for p in $(ip netns pids "$ns" 2>/dev/null || true); do kill -KILL "$p" 2>/dev/null || true; done
+    # Retry: concurrent namespace operations of other tests can make a removal fail briefly.
+    for i in 1 2 3 4 5; do
+      ip netns del "$ns" 2>/dev/null || true
+      if [ ! -e "/run/netns/$ns" ]; then break; fi
+      sleep 0.2
+    done
   fi
-  [ -n "${EST_DIR:-}" ] && rm -f "$EST_DIR/est_env.state"
+  if [ -n "${EST_DIR:-}" ]; then rm -f "$EST_DIR/est_env.state"; fi
   EST_PID=
   EST_NS=
   return 0
@@ -392,7 +409,7 @@ est_env_curl() {
 # (-s 127.0.0.1 -p PORT and the trust anchor are filled in).
 est_env_estclient() {
   local seg=()
-  [ -n "${EST_LABEL:-}" ] && seg=(--path-seg "$EST_LABEL")
+  if [ -n "${EST_LABEL:-}" ]; then seg=(--path-seg "$EST_LABEL"); fi
   est_env_exec env EST_OPENSSL_CACERT="$EST_DIR/trust.pem" "$EST_ENV_ESTCLIENT" \
     -s 127.0.0.1 -p "$EST_PORT" "${seg[@]}" "$@"
 }

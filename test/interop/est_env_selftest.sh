@@ -184,6 +184,15 @@ cap 404.http "$WORK/404.http"
 RAW --path $P/simpleenroll --user estuser:estpwd --out "$WORK/400m.http" >/dev/null
 check "GET on simpleenroll: 400 'Invalid HTTP method'" sh -c "grep -q 'Invalid HTTP method' $WORK/400m.http"
 cap 400-method.http "$WORK/400m.http"
+openssl req -new -key "$D/device.key" -subj "/O=no common name" -outform DER 2>/dev/null | openssl base64 > "$WORK/nocn.b64"
+RAW "${ENR[@]}" --path $P/simpleenroll --body-file "$WORK/nocn.b64" --user estuser:estpwd --out "$WORK/500.http" >/dev/null
+check "CSR without CN (CA policy refuses): HTTP/1.1 500 'An error has occurred during enrollment.'" sh -c "
+  head -1 $WORK/500.http | grep -q '^HTTP/1.1 500 Internal Server Error' && grep -q 'An error has occurred during enrollment' $WORK/500.http"
+cap 500-enroll-failed.http "$WORK/500.http"
+head -c 9000 /dev/zero | tr '\0' A | fold -w 64 > "$WORK/big.b64"
+RAW "${ENR[@]}" --path $P/simpleenroll --body-file "$WORK/big.b64" --user estuser:estpwd --out "$WORK/413.http" >/dev/null
+check "request body over 8192 bytes: HTTP/1.1 413 Content-Length too large" sh -c "head -1 $WORK/413.http | grep -q '^HTTP/1.1 413 Content-Length too large'"
+cap 413.http "$WORK/413.http"
 
 RAW "${ENR[@]}" --path $P/simpleenroll --body-file "$D/device.csr.b64" --cert "$D/boot.crt" --key "$D/boot.key" --out "$WORK/mtls-default.http" >/dev/null
 check "client certificate alone (default mode, no -o): 401" status_is "$WORK/mtls-default.http" 401

@@ -42,7 +42,7 @@ int pkiot_test_sh(const char *dir, const char *fmt, ...)
 /** Print the tail of `dir/sh.log` to stderr (for failing assertions). */
 void pkiot_test_sh_log(const char *dir);
 
-/** 1 when the `openssl` command line tool is on PATH. */
+/** 1 when the `openssl` program is on PATH. */
 int pkiot_test_have_openssl(void);
 
 /** Read a whole file; -1 if missing or larger than @p cap. */

@@ -33,7 +33,7 @@ static int group_setup(void **state)
 {
     (void)state;
     if (!pkiot_test_have_openssl()) {
-        fprintf(stderr, "openssl command line tool not found\n");
+        fprintf(stderr, "openssl command line program not found\n");
         return -1;
     }
     if (pkiot_test_mkdtemp("pkiot-crypto-", g_dir, sizeof g_dir) != 0 ||
@@ -89,8 +89,6 @@ static void sha(pkiot_crypto_port_t *c, pkiot_hash_alg_t alg, const void *msg, s
     pkiot_slice_t s = {(const uint8_t *)msg, len};
     assert_int_equal(PKIOT_OK, c->hash(c->ctx, alg, &s, 1, out, PKIOT_HASH_MAX_SIZE));
 }
-
-static const char *const type_names[] = {"none", "p256", "p384", "rsa2048", "rsa3072"};
 
 /* Sign with @p c and let openssl verify; then verify our own signature and a corrupted one. */
 static void sign_and_check(pkiot_crypto_port_t *c, const pkiot_key_ref_t *key,
@@ -155,7 +153,6 @@ static void keygen_one(pkiot_crypto_port_t *c, pkiot_key_type_t type, int psa)
     if (type == PKIOT_KEY_EC_P384 || type == PKIOT_KEY_RSA_3072) {
         sign_and_check(c, &key, spki, spki_len, PKIOT_HASH_SHA384);
     }
-    (void)type_names;
     assert_int_equal(PKIOT_OK, c->key_destroy(c->ctx, &key));
     assert_int_equal(0, key.len);
 }

@@ -587,6 +587,84 @@ static void test_resp_no_body(void **state)
     assert_int_equal(pkiot_http_resp_finish(&rsp), PKIOT_DONE);
 }
 
+/* libest /serverkeygen understates Content-Length (it leaves out the multipart framing). */
+static void test_resp_read_to_close(void **state)
+{
+    static const char msg[] = "HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\n0123456789";
+    static const char ka[] = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n0123456789";
+    size_t used;
+    (void)state;
+    /* Strict: stop at Content-Length. */
+    assert_int_equal(pkiot_http_resp_init(&rsp, body_buf, sizeof body_buf, 0), PKIOT_OK);
+    assert_int_equal(pkiot_http_resp_feed(&rsp, S(msg), &used), PKIOT_DONE);
+    assert_int_equal(rsp.body_len, 5);
+    /* Lenient, connection closing: everything up to the close, at any split. */
+    for (size_t s = 1; s <= sizeof msg - 1; s++) {
+        assert_int_equal(pkiot_http_resp_init(&rsp, body_buf, sizeof body_buf,
+                                              PKIOT_HTTP_RESP_READ_TO_CLOSE),
+                         PKIOT_OK);
+        assert_int_equal(feed_split(&rsp, S(msg), s, 0, &used), PKIOT_WANT_READ);
+        assert_int_equal(pkiot_http_resp_finish(&rsp), PKIOT_DONE);
+        assert_int_equal(rsp.body_len, 10);
+        assert_memory_equal(rsp.body, "0123456789", 10);
+    }
+    /* ... but never fewer bytes than announced. */
+    for (size_t k = sizeof msg - 1 - 10; k < sizeof msg - 1 - 5; k++) {
+        assert_int_equal(pkiot_http_resp_init(&rsp, body_buf, sizeof body_buf,
+                                              PKIOT_HTTP_RESP_READ_TO_CLOSE),
+                         PKIOT_OK);
+        assert_int_equal(pkiot_http_resp_feed(&rsp, (const uint8_t *)msg, k, &used),
+                         PKIOT_WANT_READ);
+        assert_int_equal(pkiot_http_resp_finish(&rsp), PKIOT_E_HTTP_TRUNCATED);
+    }
+    /* Persistent connection: Content-Length is honoured. */
+    assert_int_equal(pkiot_http_resp_init(&rsp, body_buf, sizeof body_buf,
+                                          PKIOT_HTTP_RESP_READ_TO_CLOSE),
+                     PKIOT_OK);
+    assert_int_equal(pkiot_http_resp_feed(&rsp, S(ka), &used), PKIOT_DONE);
+    assert_int_equal(rsp.body_len, 5);
+    /* Still bounded by the buffer. */
+    uint8_t small[8];
+    assert_int_equal(pkiot_http_resp_init(&rsp, small, sizeof small,
+                                          PKIOT_HTTP_RESP_READ_TO_CLOSE),
+                     PKIOT_OK);
+    assert_int_equal(pkiot_http_resp_feed(&rsp, S(msg), &used), PKIOT_E_HTTP_BODY_TOO_LARGE);
+}
+
+/* A response captured from libest's estserver, when the capture is present in the tree. */
+static void test_resp_libest_serverkeygen(void **state)
+{
+    static uint8_t cap[16384];
+    static uint8_t body[16384];
+    pkiot_multipart_t mp;
+    pkiot_multipart_part_t part;
+    pkiot_slice_t ct;
+    char b[PKIOT_HTTP_BOUNDARY_MAX + 1];
+    size_t n, used, bl;
+    (void)state;
+    FILE *f = fopen("test/fuzz/corpus/est-captures/serverkeygen.http", "rb");
+    if (f == NULL) {
+        skip();
+    }
+    n = fread(cap, 1, sizeof cap, f);
+    fclose(f);
+    assert_int_equal(pkiot_http_resp_init(&rsp, body, sizeof body, PKIOT_HTTP_RESP_READ_TO_CLOSE),
+                     PKIOT_OK);
+    assert_int_equal(pkiot_http_resp_feed(&rsp, cap, n, &used), PKIOT_WANT_READ);
+    assert_int_equal(pkiot_http_resp_finish(&rsp), PKIOT_DONE);
+    assert_true(rsp.body_len > rsp.content_length);
+    assert_int_equal(pkiot_http_resp_field(&rsp, PKIOT_HTTP_F_CONTENT_TYPE, &ct), PKIOT_OK);
+    assert_true(pkiot_http_media_type_is(ct, "multipart/mixed"));
+    assert_int_equal(pkiot_http_media_param(ct, "boundary", b, sizeof b, &bl), PKIOT_OK);
+    assert_int_equal(pkiot_multipart_init(&mp, rsp.body, rsp.body_len, b, bl), PKIOT_OK);
+    assert_int_equal(pkiot_multipart_next(&mp, &part), PKIOT_OK);
+    assert_true(pkiot_http_media_type_is(part.content_type, "application/pkcs8"));
+    assert_int_equal(part.cte.len, 6);
+    assert_int_equal(pkiot_multipart_next(&mp, &part), PKIOT_OK);
+    assert_true(pkiot_http_media_type_is(part.content_type, "application/pkcs7-mime"));
+    assert_int_equal(pkiot_multipart_next(&mp, &part), PKIOT_DONE);
+}
+
 static void test_resp_pipelined(void **state)
 {
     static const char two[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
@@ -1322,6 +1400,8 @@ int main(void)
         cmocka_unit_test(test_resp_interim),
         cmocka_unit_test(test_resp_no_body),
         cmocka_unit_test(test_resp_pipelined),
+        cmocka_unit_test(test_resp_read_to_close),
+        cmocka_unit_test(test_resp_libest_serverkeygen),
         cmocka_unit_test(test_resp_every_split),
         cmocka_unit_test(test_resp_truncation),
         cmocka_unit_test(test_resp_status_line),

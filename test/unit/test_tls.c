@@ -102,7 +102,7 @@ static int group_setup(void **state)
 {
     (void)state;
     if (!pkiot_test_have_openssl()) {
-        fprintf(stderr, "openssl command line tool not found\n");
+        fprintf(stderr, "openssl command line program not found\n");
         return -1;
     }
     if (pkiot_test_mkdtemp("pkiot-tls-", g_dir, sizeof g_dir) != 0 ||
@@ -139,6 +139,40 @@ struct server {
     char log[PKIOT_TEST_PATH_MAX];
 };
 
+/* Servers still running when a test fails half-way; the per-test teardown stops them. */
+static pid_t g_live[4];
+
+static void live_add(pid_t pid)
+{
+    for (size_t i = 0; i < sizeof g_live / sizeof g_live[0]; i++) {
+        if (g_live[i] == 0) {
+            g_live[i] = pid;
+            return;
+        }
+    }
+}
+
+static void live_del(pid_t pid)
+{
+    for (size_t i = 0; i < sizeof g_live / sizeof g_live[0]; i++) {
+        if (g_live[i] == pid) {
+            g_live[i] = 0;
+        }
+    }
+}
+
+static int test_teardown(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof g_live / sizeof g_live[0]; i++) {
+        if (g_live[i] != 0) {
+            pkiot_test_stop(g_live[i]);
+            g_live[i] = 0;
+        }
+    }
+    return 0;
+}
+
 /* Start s_server with the given certificate/key and options; retries on a port race. */
 static void server_start(struct server *s, const char *cert, const char *opts)
 {
@@ -146,15 +180,18 @@ static void server_start(struct server *s, const char *cert, const char *opts)
         s->port = pkiot_test_free_tcp_port();
         assert_true(s->port > 0);
         assert_int_equal(0, pkiot_test_path(s->log, sizeof s->log, g_dir, "server.log"));
-        /* stdin must stay open: at EOF s_server drops the connection */
+        /* stdin must stay open: at EOF s_server drops the connection. The time limit only
+         * matters if this process dies before it can stop the server. */
         s->pid = pkiot_test_spawn(g_dir, "server.log",
-                                  "sleep 120 | exec openssl s_server -accept 127.0.0.1:%d "
-                                  "-cert %s.pem -key %s.key %s",
+                                  "sleep 120 | exec timeout --foreground 300 openssl s_server "
+                                  "-accept 127.0.0.1:%d -cert %s.pem -key %s.key %s",
                                   s->port, cert, cert, opts);
         assert_true(s->pid > 0);
+        live_add(s->pid);
         if (pkiot_test_wait_for_text(s->log, "ACCEPT", 10000) == 0) {
             return;
         }
+        live_del(s->pid);
         pkiot_test_stop(s->pid);
     }
     fail_msg("s_server did not start");
@@ -162,6 +199,7 @@ static void server_start(struct server *s, const char *cert, const char *opts)
 
 static void server_stop(struct server *s)
 {
+    live_del(s->pid);
     pkiot_test_stop(s->pid);
     s->pid = 0;
 }
@@ -564,6 +602,7 @@ static void test_plain_passthrough(void **state)
                              "c,_=s.accept();d=c.recv(100);c.sendall(d[::-1]);c.close()\"",
                              s.port);
     assert_true(s.pid > 0);
+    live_add(s.pid);
     assert_int_equal(0, pkiot_test_wait_for_text(s.log, "ACCEPT", 10000));
     struct client c;
     client_init(&c, &g_cst);
@@ -648,20 +687,20 @@ static void test_peer_close(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tls13_echo),
-        cmocka_unit_test(test_tls12_echo),
-        cmocka_unit_test(test_tls12_rsa_server_pem_anchor),
-        cmocka_unit_test(test_ip_literal),
-        cmocka_unit_test(test_wrong_anchor),
-        cmocka_unit_test(test_wrong_host_name),
-        cmocka_unit_test(test_insecure_bootstrap_untrusted),
-        cmocka_unit_test(test_client_cert_sw),
-        cmocka_unit_test(test_client_cert_psa),
-        cmocka_unit_test(test_keymat_tls13),
-        cmocka_unit_test(test_keymat_tls12),
-        cmocka_unit_test(test_plain_passthrough),
-        cmocka_unit_test(test_net_errors),
-        cmocka_unit_test(test_peer_close),
+        cmocka_unit_test_teardown(test_tls13_echo, test_teardown),
+        cmocka_unit_test_teardown(test_tls12_echo, test_teardown),
+        cmocka_unit_test_teardown(test_tls12_rsa_server_pem_anchor, test_teardown),
+        cmocka_unit_test_teardown(test_ip_literal, test_teardown),
+        cmocka_unit_test_teardown(test_wrong_anchor, test_teardown),
+        cmocka_unit_test_teardown(test_wrong_host_name, test_teardown),
+        cmocka_unit_test_teardown(test_insecure_bootstrap_untrusted, test_teardown),
+        cmocka_unit_test_teardown(test_client_cert_sw, test_teardown),
+        cmocka_unit_test_teardown(test_client_cert_psa, test_teardown),
+        cmocka_unit_test_teardown(test_keymat_tls13, test_teardown),
+        cmocka_unit_test_teardown(test_keymat_tls12, test_teardown),
+        cmocka_unit_test_teardown(test_plain_passthrough, test_teardown),
+        cmocka_unit_test_teardown(test_net_errors, test_teardown),
+        cmocka_unit_test_teardown(test_peer_close, test_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
