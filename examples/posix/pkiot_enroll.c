@@ -54,7 +54,7 @@ static struct {
     const char *sans[PKIOT_SAN_MAX];
     size_t nsans;
     int resume, reenroll, rekey, serverkeygen, cacerts_only, csrattrs, bootstrap, wait;
-    int psa, quiet;
+    int psa, quiet, renew;
     long timeout_s, max_attempts, backoff_ms;
 } opt;
 
@@ -71,7 +71,8 @@ static void usage(FILE *f)
           "         [--user U:P] [--cert boot.pem --key boot.key] --subject \"CN=dev-1\"\n"
           "         [--san DNS:x]... [--key-type p256|p384|rsa2048|rsa3072]\n"
           "         --out cert.pem [--key-out key.pem] [--chain-out ca.pem] --state state.bin\n"
-          "         [--resume] [--reenroll [--rekey]] [--newkey key.pem] [--serverkeygen]\n"
+          "         [--resume] [--reenroll [--rekey]] [--renew] [--newkey key.pem]\n"
+          "         [--serverkeygen]\n"
           "         [--csrattrs] [--cacerts-only] [--bootstrap --fingerprint SHA256HEX]\n"
           "         [--wait] [--psa] [--timeout SECONDS] [--max-attempts N]\n"
           "         [--backoff-ms MS] [--quiet]\n"
@@ -365,6 +366,7 @@ static int parse_args(int argc, char **argv)
         }
         else if (!strcmp(a, "--resume")) { opt.resume = 1; continue; }
         else if (!strcmp(a, "--reenroll")) { opt.reenroll = 1; continue; }
+        else if (!strcmp(a, "--renew")) { opt.renew = opt.reenroll = 1; continue; }
         else if (!strcmp(a, "--rekey")) { opt.rekey = 1; continue; }
         else if (!strcmp(a, "--serverkeygen")) { opt.serverkeygen = 1; continue; }
         else if (!strcmp(a, "--cacerts-only")) { opt.cacerts_only = 1; continue; }
@@ -526,6 +528,28 @@ int main(int argc, char **argv)
         cfg.existing_key = &new_key;
     } else if (opt.reenroll && !opt.rekey) {
         cfg.existing_key = &client_key; /* renew with the same key */
+    }
+
+    if (opt.renew && !opt.resume) {
+        /* Renew only when due: 2/3 of the validity, moved earlier by a per-certificate
+         * jitter so a fleet does not renew in the same second. */
+        pkiot_x509_cert_t cur;
+        if (pkiot_x509_cert_parse(cert_der, cert_len, &cur) != PKIOT_OK) {
+            fprintf(stderr, "pkiot-enroll: %s is not a certificate\n", opt.cert);
+            return EXIT_NOINPUT;
+        }
+        int64_t due = pkiot_renewal_time(cur.not_before, cur.not_after, 0, 5, cur.serial.p,
+                                         cur.serial.len);
+        char when[32];
+        size_t wl;
+        if (pkiot_time_write_generalized(due, when, sizeof when, &wl) != PKIOT_OK) {
+            strcpy(when, "?");
+        }
+        if ((int64_t)time(NULL) < due) {
+            printf("renewal not due until %s (%lld)\n", when, (long long)due);
+            return 0;
+        }
+        fprintf(stderr, "pkiot-enroll: renewal due since %s\n", when);
     }
 
     pkiot_operation_t op = opt.cacerts_only   ? PKIOT_OP_CACERTS

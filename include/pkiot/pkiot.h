@@ -209,7 +209,7 @@ typedef struct pkiot_ctx {
     int64_t wake_unix;
     uint32_t wait_s;
     uint32_t attempts;
-    int conn_open, send_basic_auth, draining;
+    int conn_open, send_basic_auth;
     size_t tx_len, tx_off, rx_len;
     size_t csr_len, cert_len, ca_len;
     uint16_t http_status;

@@ -72,7 +72,7 @@ typedef enum pkiot_x509_san_type {
     PKIOT_SAN_DIR_NAME = 4,   /**< directoryName: value is the Name (SEQUENCE, with header) */
     PKIOT_SAN_EDI_PARTY = 5,  /**< ediPartyName: raw contents */
     PKIOT_SAN_URI = 6,        /**< uniformResourceIdentifier (IA5) */
-    PKIOT_SAN_IP = 7,         /**< iPAddress: 4 or 16 bytes (32 for a name-constraint mask) */
+    PKIOT_SAN_IP = 7,         /**< iPAddress: 4 (IPv4) or 16 (IPv6) bytes */
     PKIOT_SAN_RID = 8         /**< registeredID: OID contents octets */
 } pkiot_x509_san_type_t;
 

@@ -390,7 +390,6 @@ static void reset_run(pkiot_ctx_t *ctx)
     ctx->last_error = PKIOT_OK;
     ctx->server_text[0] = '\0';
     ctx->send_basic_auth = 0;
-    ctx->draining = 0;
     pkiot_csr_init(&ctx->csr_state);
 }
 
@@ -607,16 +606,6 @@ static int io_timed_out(const pkiot_ctx_t *ctx)
     return time_reached(ctx->now_ms, ctx->deadline_ms);
 }
 
-static int append_body(pkiot_ctx_t *ctx, const uint8_t *p, size_t n)
-{
-    if (n > PKIOT_RX_BUF_SIZE - ctx->http.body_len) {
-        return PKIOT_E_HTTP_BODY_TOO_LARGE;
-    }
-    memcpy(ctx->rx + ctx->http.body_len, p, n);
-    ctx->http.body_len += n;
-    return PKIOT_OK;
-}
-
 static int finish_exchange(pkiot_ctx_t *ctx, int closed)
 {
     const pkiot_proto_ops_t *ops = find_ops(ctx->cfg->protocol);
@@ -742,7 +731,9 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
             }
             /* The request may carry Basic credentials: clear it once sent. */
             pkiot_zeroize(ctx->tx, ctx->tx_len);
-            rc = pkiot_http_resp_init(&ctx->http, ctx->rx, PKIOT_RX_BUF_SIZE, 0);
+            rc = pkiot_http_resp_init(&ctx->http, ctx->rx, PKIOT_RX_BUF_SIZE,
+                                      ctx->req.body_until_close ? PKIOT_HTTP_RESP_READ_TO_CLOSE
+                                                                : 0u);
             if (rc != PKIOT_OK) {
                 return fail(ctx, rc);
             }
@@ -755,27 +746,16 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
             if (rc == PKIOT_WANT_READ || rc == PKIOT_WANT_WRITE) {
                 return io_timed_out(ctx) ? transient(ctx, PKIOT_E_TIMEOUT) : rc;
             }
-            if (rc != PKIOT_OK && !(ctx->draining && is_transient(rc, 0))) {
+            /* A close without TLS close_notify is still an end of stream: the HTTP parser
+             * decides whether the response was complete. */
+            if (rc == PKIOT_E_NET_CLOSED) {
+                rc = PKIOT_OK;
+                n = 0;
+            }
+            if (rc != PKIOT_OK) {
                 return transient(ctx, rc);
             }
-            int closed = rc != PKIOT_OK || n == 0;
-            if (ctx->draining) {
-                /* Response complete by its Content-Length; bytes up to the close are kept
-                 * as more body (see pkiot_request_t.body_until_close). */
-                if (!closed) {
-                    rc = append_body(ctx, ctx->tx, n);
-                    if (rc != PKIOT_OK) {
-                        return fail(ctx, rc);
-                    }
-                    break;
-                }
-                ctx->draining = 0;
-                rc = finish_exchange(ctx, 1);
-                if (rc != PKIOT_OK) {
-                    return rc;
-                }
-                break;
-            }
+            int closed = n == 0;
             size_t used = 0;
             rc = closed ? pkiot_http_resp_finish(&ctx->http)
                         : pkiot_http_resp_feed(&ctx->http, ctx->tx, n, &used);
@@ -787,15 +767,6 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
             }
             if (rc != PKIOT_DONE) {
                 return is_transient(rc, 0) ? transient(ctx, rc) : fail(ctx, rc);
-            }
-            if (!closed && ctx->req.body_until_close && !ctx->http.keep_alive &&
-                ctx->http.status == 200) {
-                rc = append_body(ctx, ctx->tx + used, n - used);
-                if (rc != PKIOT_OK) {
-                    return fail(ctx, rc);
-                }
-                ctx->draining = 1;
-                break;
             }
             /* Bytes beyond the response would belong to a response we did not ask for. */
             if (!closed && used < n) {

@@ -273,6 +273,10 @@ static int handle_cacerts(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
         pkiot_engine_close(ctx);
         pkiot_engine_mark_dirty(ctx);
     }
+    if (ctx->op == PKIOT_OP_CACERTS) {
+        e->step = PKIOT_EST_S_DONE;
+        return PKIOT_DONE;
+    }
     e->step = PKIOT_EST_S_CSRATTRS;
     return PKIOT_OK;
 }

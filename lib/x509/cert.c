@@ -36,7 +36,8 @@ pkiot_key_type_t pkiot_x509_curve_type(const uint8_t *oid, size_t len, uint16_t 
     /* brainpoolP256r1 / P384r1 / P512r1 (RFC 5639): sizes only, not pkiot key types. */
     static const uint8_t bp[] = { 0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01 };
     if (len == sizeof bp + 1u && memcmp(oid, bp, sizeof bp) == 0) {
-        *bits = oid[len - 1u] == 0x07 ? 256u : (oid[len - 1u] == 0x0B ? 384u : (oid[len - 1u] == 0x0D ? 512u : 0u));
+        uint8_t last = oid[len - 1u];
+        *bits = last == 0x07 ? 256u : (last == 0x0B ? 384u : (last == 0x0D ? 512u : 0u));
         return PKIOT_KEY_NONE;
     }
     *bits = 0;
@@ -140,7 +141,8 @@ int pkiot_x509_spki_info(const uint8_t *spki, size_t len, pkiot_x509_key_alg_t *
         if (*bits == 0) {
             return FMT;
         }
-        *type = *bits == 2048 ? PKIOT_KEY_RSA_2048 : (*bits == 3072 ? PKIOT_KEY_RSA_3072 : PKIOT_KEY_NONE);
+        *type = *bits == 2048 ? PKIOT_KEY_RSA_2048
+                              : (*bits == 3072 ? PKIOT_KEY_RSA_3072 : PKIOT_KEY_NONE);
     } else if (pkiot_der_oid_eq(&oid, PKIOT_OID_ARG(PKIOT_OID_EC_PUBLIC_KEY))) {
         *alg = PKIOT_X509_KEY_EC;
         if (!has_par) {

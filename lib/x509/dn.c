@@ -402,7 +402,8 @@ static void put_value(outbuf_t *o, const pkiot_der_tlv_t *v)
         }
         return;
     }
-    int utf8_ok = v->tag == PKIOT_DER_UTF8_STRING && pkiot_x509_utf8_chars(v->val, v->len) != SIZE_MAX;
+    int utf8_ok = v->tag == PKIOT_DER_UTF8_STRING &&
+                  pkiot_x509_utf8_chars(v->val, v->len) != SIZE_MAX;
     for (size_t i = 0; i < v->len; i++) {
         uint8_t c = v->val[i];
         if (c < 0x20u || c == 0x7Fu || (c >= 0x80u && !utf8_ok)) {

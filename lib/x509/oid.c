@@ -10,7 +10,8 @@
 #define PS PKIOT_DER_PRINTABLE_STRING
 #define IA5 PKIOT_DER_IA5_STRING
 
-#define DN_ATTR(n, a, o, tag, ub) { (n), (a), (const uint8_t *)(o), (uint8_t)PKIOT_OID_LEN(o), (uint8_t)(tag), (ub) }
+#define DN_ATTR(n, a, o, tag, ub)                                                              \
+    { (n), (a), (const uint8_t *)(o), (uint8_t)PKIOT_OID_LEN(o), (uint8_t)(tag), (ub) }
 
 /* Upper bounds from RFC 5280 Appendix A (ub-*). */
 static const pkiot_x509_dn_attr_t dn_attrs[] = {

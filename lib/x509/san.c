@@ -196,7 +196,8 @@ int pkiot_x509_san_check(const pkiot_x509_san_t *san)
         return dns_ok(v, n) ? PKIOT_OK : SAN_ERR;
     case PKIOT_SAN_EMAIL: {
         const char *at = visible_ascii(v, n) ? memchr(v, '@', n) : NULL;
-        if (at == NULL || at == v || at == v + n - 1 || memchr(at + 1, '@', (size_t)(v + n - at - 1)) != NULL) {
+        if (at == NULL || at == v || at == v + n - 1 ||
+            memchr(at + 1, '@', (size_t)(v + n - at - 1)) != NULL) {
             return SAN_ERR;
         }
         return PKIOT_OK;

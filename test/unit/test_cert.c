@@ -38,13 +38,26 @@ enum {
 };
 
 static blob_t g[NBLOBS] = {
-    [ROOT] = { "root" },         [INT] = { "int" },           [LEAF] = { "leaf" },
-    [LEAF_ROOT] = { "leaf_root" }, [OTHER] = { "other" },     [LEAF_OTHER] = { "leaf_other" },
-    [FAKE] = { "fake" },         [LEAF_FAKE] = { "leaf_fake" }, [SUB] = { "sub" },
-    [LEAF_SUB] = { "leaf_sub" }, [SHORTINT] = { "shortint" }, [LEAF_SHORT] = { "leaf_short" },
-    [NOKCS] = { "nokcs" },       [LEAF_NOKCS] = { "leaf_nokcs" }, [LEAF_SHA1] = { "leaf_sha1" },
-    [LEAF_SHA512] = { "leaf_sha512" }, [LEAF_PSS] = { "leaf_pss" }, [ODD] = { "odd" },
-    [V1] = { "v1" },             [CRIT] = { "crit" },
+    [ROOT] = { .name = "root" },
+    [INT] = { .name = "int" },
+    [LEAF] = { .name = "leaf" },
+    [LEAF_ROOT] = { .name = "leaf_root" },
+    [OTHER] = { .name = "other" },
+    [LEAF_OTHER] = { .name = "leaf_other" },
+    [FAKE] = { .name = "fake" },
+    [LEAF_FAKE] = { .name = "leaf_fake" },
+    [SUB] = { .name = "sub" },
+    [LEAF_SUB] = { .name = "leaf_sub" },
+    [SHORTINT] = { .name = "shortint" },
+    [LEAF_SHORT] = { .name = "leaf_short" },
+    [NOKCS] = { .name = "nokcs" },
+    [LEAF_NOKCS] = { .name = "leaf_nokcs" },
+    [LEAF_SHA1] = { .name = "leaf_sha1" },
+    [LEAF_SHA512] = { .name = "leaf_sha512" },
+    [LEAF_PSS] = { .name = "leaf_pss" },
+    [ODD] = { .name = "odd" },
+    [V1] = { .name = "v1" },
+    [CRIT] = { .name = "crit" },
 };
 
 static const char k_script[] =

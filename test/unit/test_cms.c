@@ -31,9 +31,15 @@ typedef struct blob {
 enum { LEAF, INT, ROOT, ONE, THREE, NONE, WITHCRL, SIGNED_BER, SIGNED_DER, NBLOBS };
 
 static blob_t g[NBLOBS] = {
-    [LEAF] = { "leaf.der" },        [INT] = { "int.der" },           [ROOT] = { "root.der" },
-    [ONE] = { "one.p7" },           [THREE] = { "three.p7" },        [NONE] = { "none.p7" },
-    [WITHCRL] = { "withcrl.p7" },   [SIGNED_BER] = { "signed.ber" }, [SIGNED_DER] = { "signed.p7" },
+    [LEAF] = { .name = "leaf.der" },
+    [INT] = { .name = "int.der" },
+    [ROOT] = { .name = "root.der" },
+    [ONE] = { .name = "one.p7" },
+    [THREE] = { .name = "three.p7" },
+    [NONE] = { .name = "none.p7" },
+    [WITHCRL] = { .name = "withcrl.p7" },
+    [SIGNED_BER] = { .name = "signed.ber" },
+    [SIGNED_DER] = { .name = "signed.p7" },
 };
 
 static const char k_script[] =
