@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "mbedtls/pkiot_mbedtls_crypto.h"
 #include "pkiot/cms.h"
 #include "pkiot/der.h"
 #include "pkiot/x509.h"
@@ -329,6 +330,106 @@ static void test_ber_rewrite(void **state)
     assert_int_equal(pkiot_cms_certs_init(&it, out, o - 2), PKIOT_E_DER_TRUNCATED);
 }
 
+/* Responses captured from Cisco libest's estserver (test/fuzz/corpus/est-captures): every
+ * body parses, and the enrolled certificate chains through /cacerts to the trust root. */
+#define CAPTURES "test/fuzz/corpus/est-captures/"
+
+static int read_capture(const char *name, uint8_t *buf, size_t cap, size_t *len)
+{
+    char path[256];
+    snprintf(path, sizeof path, CAPTURES "%s", name);
+    return pkiot_test_read_file(path, buf, cap, len);
+}
+
+static void test_libest_captures(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        size_t count;
+    } bodies[] = {
+        { "cacerts.p7.der", 1 },      { "cacerts-chain.p7.der", 2 },
+        { "simpleenroll.p7.der", 1 }, { "simplereenroll.p7.der", 1 },
+        { "serverkeygen.p7.der", 1 },
+    };
+    static uint8_t buf[8192];
+    static uint8_t chain_buf[8192];
+    static uint8_t leaf_buf[8192];
+    size_t len = 0;
+    if (read_capture(bodies[0].name, buf, sizeof buf, &len) != 0) {
+        skip();
+    }
+    for (size_t i = 0; i < ARRAY_LEN(bodies); i++) {
+        pkiot_cms_certs_t it;
+        pkiot_slice_t cert;
+        assert_int_equal(read_capture(bodies[i].name, buf, sizeof buf, &len), 0);
+        assert_int_equal(pkiot_cms_certs_init(&it, buf, len), PKIOT_OK);
+        assert_int_equal(it.count, bodies[i].count);
+        while (pkiot_cms_certs_next(&it, &cert) == PKIOT_OK) {
+            pkiot_x509_cert_t c;
+            assert_int_equal(pkiot_x509_cert_parse(cert.p, cert.len, &c), PKIOT_OK);
+        }
+    }
+
+    /* The enrolled leaf (issued by the root directly) chains to trust-root.pem; the issuing
+     * CA of the other capture PKI chains to trust-root-chain.pem, whose root has the same
+     * name but another key. */
+    size_t chain_len = 0;
+    size_t leaf_len = 0;
+    pkiot_cms_certs_t it;
+    pkiot_slice_t ints[4];
+    size_t n_int = 0;
+    pkiot_slice_t leaf_slice;
+    pkiot_x509_cert_t leaf;
+    pkiot_x509_cert_t issuing;
+    assert_int_equal(read_capture("cacerts-chain.p7.der", chain_buf, sizeof chain_buf, &chain_len),
+                     0);
+    assert_int_equal(read_capture("simpleenroll.p7.der", leaf_buf, sizeof leaf_buf, &leaf_len), 0);
+    assert_int_equal(pkiot_cms_certs_init(&it, chain_buf, chain_len), PKIOT_OK);
+    while (n_int < ARRAY_LEN(ints) && pkiot_cms_certs_next(&it, &ints[n_int]) == PKIOT_OK) {
+        n_int++;
+    }
+    assert_int_equal(pkiot_cms_certs_init(&it, leaf_buf, leaf_len), PKIOT_OK);
+    assert_int_equal(pkiot_cms_certs_next(&it, &leaf_slice), PKIOT_OK);
+    assert_int_equal(pkiot_x509_cert_parse(leaf_slice.p, leaf_slice.len, &leaf), PKIOT_OK);
+    if (!g_ready) {
+        return; /* no openssl to convert the PEM trust roots */
+    }
+    char pwd[PKIOT_TEST_PATH_MAX];
+    assert_non_null(getcwd(pwd, sizeof pwd));
+    assert_int_equal(pkiot_test_sh(g_dir, "openssl x509 -in %s/" CAPTURES "trust-root.pem "
+                                          "-outform DER -out cap-root.der && "
+                                          "openssl x509 -in %s/" CAPTURES "trust-root-chain.pem "
+                                          "-outform DER -out cap-root2.der",
+                                   pwd, pwd),
+                     0);
+    static uint8_t root[2048];
+    static uint8_t root2[2048];
+    size_t root_len = 0;
+    size_t root2_len = 0;
+    assert_int_equal(pkiot_test_read_in(g_dir, "cap-root.der", root, sizeof root, &root_len), 0);
+    assert_int_equal(pkiot_test_read_in(g_dir, "cap-root2.der", root2, sizeof root2, &root2_len),
+                     0);
+    pkiot_slice_t anchor = { root, root_len };
+    pkiot_slice_t anchor2 = { root2, root2_len };
+    pkiot_mbedtls_crypto_t cst;
+    pkiot_crypto_port_t crypto;
+    pkiot_x509_chain_result_t r;
+    assert_int_equal(pkiot_mbedtls_crypto_init(&cst, 0, &crypto), PKIOT_OK);
+    assert_int_equal(pkiot_x509_chain_check(&leaf, ints, n_int, &anchor, 1, 0, &crypto, &r),
+                     PKIOT_OK);
+    assert_int_equal(r.path_len, 2);
+    /* Same issuer name, but AKI/SKI tell the roots apart: no candidate issuer at all. */
+    assert_int_equal(pkiot_x509_chain_check(&leaf, ints, n_int, &anchor2, 1, 0, &crypto, &r),
+                     PKIOT_E_CERT_UNTRUSTED);
+    assert_int_equal(pkiot_x509_cert_parse(ints[0].p, ints[0].len, &issuing), PKIOT_OK);
+    assert_int_equal(pkiot_x509_chain_check(&issuing, ints, n_int, &anchor2, 1, 0, &crypto, &r),
+                     PKIOT_OK);
+    assert_int_equal(pkiot_x509_chain_check(&issuing, NULL, 0, &anchor, 1, 0, &crypto, &r),
+                     PKIOT_E_CERT_UNTRUSTED);
+    pkiot_mbedtls_crypto_free(&cst);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_truncation_and_oversize),
         cmocka_unit_test(test_synthetic),
         cmocka_unit_test(test_ber_rewrite),
+        cmocka_unit_test(test_libest_captures),
     };
     return cmocka_run_group_tests_name("cms", tests, setup, teardown);
 }

@@ -224,6 +224,20 @@ static void test_libest_examples(void **state)
     assert_int_equal(a.hash, PKIOT_HASH_SHA384);
     assert_int_equal(a.n_oids, 1);
     check_truncation(der, n);
+
+    /* The same, as captured from a running estserver (test/fuzz/corpus/est-captures). */
+    static const char *const captures[] = { "csrattrs.der", "csrattrs-custom.der" };
+    for (size_t i = 0; i < ARRAY_LEN(captures); i++) {
+        char path[256];
+        snprintf(path, sizeof path, "test/fuzz/corpus/est-captures/%s", captures[i]);
+        if (pkiot_test_read_file(path, der, sizeof der, &n) != 0) {
+            continue; /* run from outside the source tree */
+        }
+        assert_int_equal(pkiot_csrattrs_parse(der, n, &a), PKIOT_OK);
+        assert_int_equal(a.key_family, PKIOT_CSRATTRS_KEY_EC);
+        assert_int_equal(a.hash, PKIOT_HASH_SHA384);
+        check_truncation(der, n);
+    }
 }
 
 static void test_rfc9908_examples(void **state)

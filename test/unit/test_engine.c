@@ -186,7 +186,9 @@ static void respond(const char *head, const uint8_t *body, size_t body_len)
 {
     int n = snprintf((char *)srv.resp, sizeof srv.resp, "%sContent-Length: %zu\r\n\r\n", head,
                      body_len);
-    memcpy(srv.resp + n, body, body_len);
+    if (body_len > 0) {
+        memcpy(srv.resp + n, body, body_len);
+    }
     srv.resp_len = (size_t)n + body_len;
     srv.resp_off = 0;
 }
