@@ -121,17 +121,18 @@ run_unit_dir() {
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
       # No failure summary: the binary died (or hung) inside a test. What finished before
       # counts as it was reported; the test that was running is one more failure.
-      if [ "$p" -eq 0 ]; then
+      # (A summary followed by a non-zero exit is e.g. LeakSanitizer at exit: one failure.)
+      local running=""
+      if ! grep -qE '\[  PASSED  \] [0-9]+ test' "$log"; then
         p=$(grep -cE '^\[       OK \] ' "$log")
         f=$(grep -cE '^\[  FAILED  \] [A-Za-z_][A-Za-z0-9_]*$' "$log")
+        running=$(grep -oE '^\[ RUN      \] .*' "$log" | tail -n1 | sed 's/^\[ RUN      \] //')
       fi
       f=$((f + 1))
-      local running
-      running=$(grep -oE '^\[ RUN      \] .*' "$log" | tail -n1 | sed 's/^\[ RUN      \] //')
       if [ $rc -eq 124 ]; then extra="timed out after ${UNIT_TIMEOUT}s"
       elif [ $rc -gt 128 ]; then extra="killed by signal $((rc - 128))"
       elif grep -q 'ERROR: \(Address\|Leak\|UndefinedBehavior\)Sanitizer\|runtime error:' "$log"; then
-        extra="sanitizer: $(grep -m1 -o 'ERROR: [A-Za-z]*Sanitizer: [^ ]*\|runtime error: .*' "$log" | cut -c1-100)"
+        extra="sanitizer: $(grep -m1 -o 'ERROR: [A-Za-z]*Sanitizer: .*\|runtime error: .*' "$log" | cut -c1-100)"
       else extra="exit $rc without a failure summary"
       fi
       [ -n "$running" ] && extra="$extra (in $running)"
@@ -183,6 +184,7 @@ run_lines() {
     grep '^FAIL: ' "$log" | sed 's/^/    /' | head -n 20
     show_tail "$log" 15
     while IFS= read -r line; do fail_item "$name: ${line#FAIL: }"; done < <(grep '^FAIL: ' "$log" | head -n 20)
+    [ "$(grep -c '^FAIL: ' "$log")" -gt 20 ] && fail_item "$name: ... and $(( $(grep -c '^FAIL: ' "$log") - 20 )) more FAIL lines in $log"
     [ -n "$extra" ] && fail_item "$name: $extra"
   else
     printf '  ok    %-40s %s %4ss\n' "$name" "$summary" "$(( $(now) - t0 ))"

@@ -22,15 +22,15 @@
 #define PKIOT_SCEP 0
 #endif
 
-/* Key types */
-#ifndef PKIOT_KEY_EC_P256
-#define PKIOT_KEY_EC_P256 1
+/* Key types the build supports (PKIOT_KEY_* without ENABLE are the pkiot_key_type_t values) */
+#ifndef PKIOT_ENABLE_P256
+#define PKIOT_ENABLE_P256 1
 #endif
-#ifndef PKIOT_KEY_EC_P384
-#define PKIOT_KEY_EC_P384 1
+#ifndef PKIOT_ENABLE_P384
+#define PKIOT_ENABLE_P384 1
 #endif
-#ifndef PKIOT_KEY_RSA
-#define PKIOT_KEY_RSA 1
+#ifndef PKIOT_ENABLE_RSA
+#define PKIOT_ENABLE_RSA 1
 #endif
 
 /* Buffers */
@@ -58,13 +58,13 @@
 #if !PKIOT_EST && !PKIOT_CMP && !PKIOT_ACME && !PKIOT_SCEP
 #error "pkiot: enable at least one protocol (PKIOT_EST, PKIOT_CMP, PKIOT_ACME, PKIOT_SCEP)"
 #endif
-#if !PKIOT_KEY_EC_P256 && !PKIOT_KEY_EC_P384 && !PKIOT_KEY_RSA
+#if !PKIOT_ENABLE_P256 && !PKIOT_ENABLE_P384 && !PKIOT_ENABLE_RSA
 #error "pkiot: enable at least one key type"
 #endif
-#if PKIOT_SCEP && !PKIOT_KEY_RSA
-#error "pkiot: SCEP (RFC 8894) requires RSA keys: set PKIOT_KEY_RSA"
+#if PKIOT_SCEP && !PKIOT_ENABLE_RSA
+#error "pkiot: SCEP (RFC 8894) requires RSA keys: set PKIOT_ENABLE_RSA"
 #endif
-#if PKIOT_ACME && !(PKIOT_KEY_EC_P256 || PKIOT_KEY_RSA)
+#if PKIOT_ACME && !(PKIOT_ENABLE_P256 || PKIOT_ENABLE_RSA)
 #error "pkiot: ACME account keys need P-256 or RSA"
 #endif
 #if PKIOT_TX_BUF_SIZE < 1024

@@ -64,8 +64,8 @@ typedef enum pkiot_csrattrs_key_family {
  */
 typedef struct pkiot_csrattrs {
     pkiot_csrattrs_key_family_t key_family;
-    /** Exact key when the curve (P-256/P-384) or RSA size (2048/3072) is named and
-     *  supported, else PKIOT_KEY_NONE (see key_bits / curve_oid). */
+    /** Exact key when the curve (P-256/P-384) or RSA size (2048/3072/4096) is named, else
+     *  PKIOT_KEY_NONE (see key_bits / curve_oid). */
     pkiot_key_type_t key_type;
     uint16_t key_bits;          /**< requested RSA modulus bits or EC curve size, 0 = any */
     pkiot_slice_t curve_oid;    /**< requested namedCurve OID contents, if any */
@@ -193,14 +193,14 @@ typedef struct pkiot_csr_ctx {
 } pkiot_csr_ctx_t;
 
 /**
- * Largest signature of a key type (DER ECDSA signatures at their maximum): the
- * extra room pkiot_csr_build() needs twice beyond the CertificationRequestInfo.
+ * Largest signature of a key type (DER ECDSA signatures at their maximum length), 0 for a
+ * type the builder cannot sign with.
  */
 size_t pkiot_csr_sig_max(pkiot_key_type_t type);
 
-/** Working room pkiot_csr_build() needs beyond the CertificationRequestInfo for @p type:
- *  the final CSR plus one signature (2 x signature + headers). */
-#define PKIOT_CSR_EXTRA(sig_max) (2u * (size_t)(sig_max) + 32u)
+/** Room pkiot_csr_build() needs beyond the CertificationRequestInfo: the signature of at
+ *  most @p sig_max bytes plus the algorithm identifier and headers. */
+#define PKIOT_CSR_EXTRA(sig_max) ((size_t)(sig_max) + 32u)
 
 /** Reset a builder (before building a new request). */
 void pkiot_csr_init(pkiot_csr_ctx_t *ctx);
@@ -214,11 +214,13 @@ void pkiot_csr_init(pkiot_csr_ctx_t *ctx);
  * keyUsage, extKeyUsage, basicConstraints, extra and csrattrs ones) are carried in one
  * PKCS#9 extensionRequest attribute; attributes are sorted as DER SET OF requires.
  *
- * Buffer: @p cap must hold the SubjectPublicKeyInfo plus the CertificationRequestInfo while
- * building, and the final CSR plus one signature while finishing:
- * CRI + PKIOT_CSR_EXTRA(pkiot_csr_sig_max(type)) is always enough. Typical CSR sizes: P-256
- * with a short subject and two SANs ~ 350 bytes (buffer ~ 550); RSA-2048 ~ 750 bytes (buffer
- * ~ 1100); RSA-3072 ~ 1000 bytes (buffer ~ 1500). The CSR is left at the end of @p buf.
+ * Buffer: the request is assembled in place, so @p cap only has to hold the final CSR as it
+ * would be with the longest signature of the key type (pkiot_csr_sig_max()); that is at most
+ * CRI + PKIOT_CSR_EXTRA(pkiot_csr_sig_max(type)), checked before signing
+ * (PKIOT_E_BUFFER_TOO_SMALL). The signature is first produced in the free front of @p buf.
+ * Measured for "CN=dev-1,O=Acme,C=DE", two SANs, keyUsage and extKeyUsage: P-256 ~ 322
+ * bytes, P-384 ~ 384, RSA-2048 716, RSA-3072 972, RSA-4096 1228 (ECDSA requests vary by a
+ * byte or two with the signature). The CSR is left at the end of @p buf.
  *
  * Resumption: when crypto->sign_hash returns PKIOT_WANT_CRYPTO this returns it too; call
  * again with the same @p ctx, @p crypto, @p key, @p buf and @p cap (@p params is not read

@@ -225,8 +225,9 @@ int pkiot_x509_cert_matches_key(const pkiot_x509_cert_t *cert, const uint8_t *sp
                                 size_t spki_len);
 
 /**
- * @brief Check @p now (Unix seconds) against notBefore/notAfter.
- * @return PKIOT_OK (also when @p now is 0: time unknown) or PKIOT_E_CERT_EXPIRED.
+ * @brief Check @p now (Unix seconds) against notBefore/notAfter (both inclusive).
+ * @return PKIOT_OK (also when @p now is 0 or negative, e.g. PKIOT_TIME_NOW_UNKNOWN: time
+ *         unknown) or PKIOT_E_CERT_EXPIRED.
  */
 int pkiot_x509_cert_check_time(const pkiot_x509_cert_t *cert, int64_t now);
 
@@ -265,15 +266,16 @@ typedef struct pkiot_x509_chain_result {
  * A leaf byte-identical to a trust anchor is trusted as it is. Certificates with an
  * unprocessed critical extension are rejected.
  *
- * Validity: when @p now is non-zero every certificate on the path, the anchor included,
- * must be valid at @p now; 0 skips the check (the device may not know the time yet).
+ * Validity: when @p now is positive every certificate on the path, the anchor included,
+ * must be valid at @p now; 0 or a negative value skips the check (the device may not know
+ * the time yet).
  *
  * @param leaf           the parsed end-entity certificate
  * @param intermediates  candidate intermediate certificates (DER slices, any order, may
  *                       contain the leaf or unrelated certificates), may be NULL if @p n_int
  *                       is 0; at most PKIOT_X509_MAX_INTERMEDIATES
  * @param anchors        trust anchors (DER certificates); malformed ones are skipped
- * @param now            Unix seconds, or 0
+ * @param now            Unix seconds, or 0 / negative when unknown
  * @param crypto         port with hash and verify_hash
  * @param result         may be NULL
  * @return PKIOT_OK; PKIOT_E_CERT_UNTRUSTED (no path to an anchor, path too long, path length

@@ -8,6 +8,9 @@
 #include "pkiot/cms.h"
 #include "pkiot/x509.h"
 
+/* Compiled out with the protocol (Kconfig PKIOT_EST): the engine then has no reference. */
+#if PKIOT_EST
+
 #define EST_WELL_KNOWN "/.well-known/est"
 
 /* Record tags of this module inside the checkpoint (PKIOT_CKPT_T_PROTO and up). */
@@ -512,3 +515,5 @@ static int est_load(pkiot_ctx_t *ctx, const pkiot_ckpt_reader_t *r)
 const pkiot_proto_ops_t pkiot_est_ops = {
     PKIOT_PROTO_EST, est_start, est_prepare, est_handle, est_save, est_load,
 };
+
+#endif /* PKIOT_EST */

@@ -30,6 +30,23 @@
  *                              configured; in bootstrap mode they are accepted again only if
  *                              their SHA-256 fingerprints match the ones confirmed before);
  *   - certificate stored       returns PKIOT_DONE at once with the same certificate and key.
+ * What a bad or unexpected answer yields (pkiot_step() return; the checkpoint is untouched, so
+ * the same key and request can be retried later):
+ *   401 without a Basic challenge, or after credentials were sent  PKIOT_E_HTTP_AUTH_REQUIRED
+ *   other 4xx                                        PKIOT_E_SERVER_REJECTED (text kept)
+ *   5xx, cut connection, truncated body, timeout     retried with backoff, then that error
+ *   202 without Retry-After                          PKIOT_SLEEP for default_retry_after_s
+ *   wrong Content-Type                               PKIOT_E_HTTP_CONTENT_TYPE
+ *   body not base64                                  PKIOT_E_EST_BAD_RESPONSE
+ *   not a certs-only CMS / no certificate in it      PKIOT_E_CMS_FORMAT, PKIOT_E_DER_*,
+ *                                                    PKIOT_E_CMS_NO_CERTS
+ *   body larger than PKIOT_RX_BUF_SIZE               PKIOT_E_HTTP_BODY_TOO_LARGE
+ *   not HTTP at all                                  PKIOT_E_HTTP_BAD_STATUS_LINE
+ *   certificate for another key                      PKIOT_E_CERT_KEY_MISMATCH
+ *   certificate not chaining to the trust anchors    PKIOT_E_CERT_UNTRUSTED
+ *   bootstrap CA certificate refused by confirm_ca   PKIOT_E_FINGERPRINT
+ *   malformed multipart (serverkeygen)               PKIOT_E_HTTP_MULTIPART
+ *
  * Server-generated keys (serverkeygen) replace the CSR key once the response is accepted; a
  * cut before that re-sends the request and the server generates a fresh key.
  */

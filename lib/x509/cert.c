@@ -141,8 +141,10 @@ int pkiot_x509_spki_info(const uint8_t *spki, size_t len, pkiot_x509_key_alg_t *
         if (*bits == 0) {
             return FMT;
         }
-        *type = *bits == 2048 ? PKIOT_KEY_RSA_2048
-                              : (*bits == 3072 ? PKIOT_KEY_RSA_3072 : PKIOT_KEY_NONE);
+        *type = *bits == 2048   ? PKIOT_KEY_RSA_2048
+                : *bits == 3072 ? PKIOT_KEY_RSA_3072
+                : *bits == 4096 ? PKIOT_KEY_RSA_4096
+                                : PKIOT_KEY_NONE;
     } else if (pkiot_der_oid_eq(&oid, PKIOT_OID_ARG(PKIOT_OID_EC_PUBLIC_KEY))) {
         *alg = PKIOT_X509_KEY_EC;
         if (!has_par) {
@@ -778,7 +780,8 @@ int pkiot_x509_cert_check_time(const pkiot_x509_cert_t *cert, int64_t now)
     if (cert == NULL) {
         return PKIOT_E_INVALID_ARG;
     }
-    if (now != 0 && (now < cert->not_before || now > cert->not_after)) {
+    /* 0 or negative (PKIOT_TIME_NOW_UNKNOWN): the device does not know the time yet. */
+    if (now > 0 && (now < cert->not_before || now > cert->not_after)) {
         return PKIOT_E_CERT_EXPIRED;
     }
     return PKIOT_OK;

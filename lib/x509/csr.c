@@ -15,6 +15,7 @@ size_t pkiot_csr_sig_max(pkiot_key_type_t type)
     case PKIOT_KEY_EC_P384: return 104; /* SEQ { INTEGER 49, INTEGER 49 } */
     case PKIOT_KEY_RSA_2048: return 256;
     case PKIOT_KEY_RSA_3072: return 384;
+    case PKIOT_KEY_RSA_4096: return 512;
     case PKIOT_KEY_NONE:
     default: return 0;
     }
@@ -394,7 +395,8 @@ static unsigned key_family(pkiot_key_type_t t)
     case PKIOT_KEY_EC_P256:
     case PKIOT_KEY_EC_P384: return PKIOT_X509_SIGFAM_ECDSA;
     case PKIOT_KEY_RSA_2048:
-    case PKIOT_KEY_RSA_3072: return PKIOT_X509_SIGFAM_RSA;
+    case PKIOT_KEY_RSA_3072:
+    case PKIOT_KEY_RSA_4096: return PKIOT_X509_SIGFAM_RSA;
     case PKIOT_KEY_NONE:
     default: return PKIOT_X509_SIGFAM_NONE;
     }
@@ -417,19 +419,21 @@ static int build_tbs(pkiot_csr_ctx_t *ctx, const pkiot_csr_params_t *p,
     size_t tbs_len = 0;
     int rc;
 
-    rc = crypto->key_export_spki(crypto->ctx, key, buf, cap, &spki_len);
-    if (rc != PKIOT_OK) {
-        return rc;
-    }
-    if (spki_len == 0 || spki_len > cap) {
-        return PKIOT_E_CRYPTO;
-    }
-    /* The SPKI waits at the front of the buffer; the request grows down from the end. */
-    pkiot_der_w_init(&w, buf + spki_len, cap - spki_len);
+    pkiot_der_w_init(&w, buf, cap);
     size_t mark = pkiot_der_w_len(&w);
     rc = write_attributes(&w, p);
     if (rc != PKIOT_OK) {
         return rc;
+    }
+    /* The SPKI is exported into the free front of the buffer and moved down next to what is
+     * written (the writer copies with memmove), so it costs no room of its own. */
+    size_t room = (size_t)(w.p - buf);
+    rc = crypto->key_export_spki(crypto->ctx, key, buf, room, &spki_len);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    if (spki_len == 0 || spki_len > room) {
+        return PKIOT_E_CRYPTO;
     }
     pkiot_der_w_raw(&w, buf, spki_len);
     if (p->subject != NULL) {
@@ -459,13 +463,69 @@ static int build_tbs(pkiot_csr_ctx_t *ctx, const pkiot_csr_params_t *p,
     return PKIOT_OK;
 }
 
+/*
+ * Assemble SEQUENCE { TBS, algorithm, BIT STRING signature } at the end of buf, in place:
+ * the signature (at the front) moves next to the TBS, the two blocks trade places, the TBS
+ * moves down by the size of the algorithm and BIT STRING header, which are written into the
+ * gap, and the outer header goes in front. Needs only the room of the final request.
+ */
+static int assemble(const pkiot_csr_ctx_t *ctx, uint8_t *buf, size_t cap, size_t sig_len,
+                    const uint8_t **csr, size_t *csr_len)
+{
+    unsigned fam = key_family(ctx->key_type);
+    size_t oid_len = 0;
+    const char *oid = pkiot_x509_sigalg_oid(fam, ctx->hash, &oid_len);
+    size_t t = ctx->tbs_len;
+    size_t s = sig_len;
+    size_t gap = algid_len(fam, oid_len) + hdr_len(s + 1u) + 1u; /* algorithm + BIT STRING hdr */
+    size_t body = t + gap + s;
+    size_t total = hdr_len(body) + body;
+
+    if (oid == NULL) {
+        return PKIOT_E_INTERNAL;
+    }
+    if (total > cap) {
+        return PKIOT_E_BUFFER_TOO_SMALL;
+    }
+    size_t sig_at = ctx->tbs_off - s;
+    memmove(buf + sig_at, buf, s);
+    pkiot_x509_swap_blocks(buf + sig_at, s, t); /* [TBS][signature] now ends at cap */
+    size_t tbs_dst = cap - s - gap - t;
+    memmove(buf + tbs_dst, buf + sig_at, t);
+
+    pkiot_der_writer_t w;
+    static const uint8_t no_unused_bits = 0;
+    pkiot_der_w_init(&w, buf + tbs_dst + t, gap);
+    pkiot_der_w_raw(&w, &no_unused_bits, 1);
+    pkiot_der_w_header(&w, PKIOT_DER_BIT_STRING, s + 1u);
+    size_t m = pkiot_der_w_len(&w);
+    if (fam == PKIOT_X509_SIGFAM_RSA) {
+        pkiot_der_w_null(&w);
+    }
+    pkiot_der_w_oid(&w, (const uint8_t *)oid, oid_len);
+    pkiot_der_w_close(&w, PKIOT_DER_SEQUENCE, m);
+    int rc = pkiot_der_w_result(&w, NULL, NULL);
+    if (rc == PKIOT_OK && pkiot_der_w_len(&w) != gap) {
+        rc = PKIOT_E_INTERNAL;
+    }
+    pkiot_der_writer_t hw;
+    pkiot_der_w_init(&hw, buf, tbs_dst);
+    pkiot_der_w_header(&hw, PKIOT_DER_SEQUENCE, body);
+    if (rc == PKIOT_OK) {
+        rc = pkiot_der_w_result(&hw, csr, NULL);
+    }
+    if (rc == PKIOT_OK) {
+        *csr_len = total;
+    }
+    return rc;
+}
+
 int pkiot_csr_build(pkiot_csr_ctx_t *ctx, const pkiot_csr_params_t *params,
                     const pkiot_crypto_port_t *crypto, const pkiot_key_ref_t *key,
                     uint8_t *buf, size_t cap, const uint8_t **csr, size_t *csr_len)
 {
     size_t sig_len = 0;
     size_t oid_len = 0;
-    const char *oid;
     unsigned fam;
     int rc;
 
@@ -505,11 +565,12 @@ int pkiot_csr_build(pkiot_csr_ctx_t *ctx, const pkiot_csr_params_t *params,
             memset(ctx, 0, sizeof *ctx);
             return rc;
         }
-        /* Fail before signing when finishing could not fit. */
+        /* Fail before signing when the request with the longest signature could not fit
+         * (the signature is produced in the free front of the buffer). */
         size_t smax = pkiot_csr_sig_max(key->type);
-        size_t need = 2u * smax + algid_len(fam, oid_len) + hdr_len(smax + 1u) + 1u +
-                      hdr_len(ctx->tbs_len + 2u * smax);
-        if (ctx->tbs_off < need) {
+        size_t gap = algid_len(fam, oid_len) + hdr_len(smax + 1u) + 1u;
+        size_t body = ctx->tbs_len + gap + smax;
+        if (hdr_len(body) + body > cap) {
             memset(ctx, 0, sizeof *ctx);
             return PKIOT_E_BUFFER_TOO_SMALL;
         }
@@ -542,44 +603,7 @@ int pkiot_csr_build(pkiot_csr_ctx_t *ctx, const pkiot_csr_params_t *params,
         return rc;
     }
 
-    fam = key_family(ctx->key_type);
-    oid = pkiot_x509_sigalg_oid(fam, ctx->hash, &oid_len);
-    size_t t = ctx->tbs_len;
-    size_t a = algid_len(fam, oid_len);
-    size_t b = hdr_len(sig_len + 1u) + sig_len + 1u;
-    size_t body = t + a + b;
-    size_t total = hdr_len(body) + body;
-    if (oid == NULL || cap < total + sig_len) {
-        memset(ctx, 0, sizeof *ctx);
-        return oid == NULL ? PKIOT_E_INTERNAL : PKIOT_E_BUFFER_TOO_SMALL;
-    }
-    /* Final layout at the end of buf: header | TBS | algorithm | signature. Move the TBS
-     * down to make room for the suffix, then write the suffix from the end. */
-    size_t tbs_dst = cap - a - b - t;
-    memmove(buf + tbs_dst, buf + ctx->tbs_off, t);
-    pkiot_der_writer_t w;
-    pkiot_der_w_init(&w, buf + tbs_dst + t, a + b);
-    pkiot_der_w_bitstring(&w, buf, sig_len);
-    size_t m = pkiot_der_w_len(&w);
-    if (fam == PKIOT_X509_SIGFAM_RSA) {
-        pkiot_der_w_null(&w);
-    }
-    pkiot_der_w_oid(&w, (const uint8_t *)oid, oid_len);
-    pkiot_der_w_close(&w, PKIOT_DER_SEQUENCE, m);
-    rc = pkiot_der_w_result(&w, NULL, NULL);
-    if (rc == PKIOT_OK && pkiot_der_w_len(&w) != a + b) {
-        rc = PKIOT_E_INTERNAL;
-    }
-    pkiot_der_writer_t hw;
-    pkiot_der_w_init(&hw, buf, tbs_dst);
-    pkiot_der_w_header(&hw, PKIOT_DER_SEQUENCE, body);
-    if (rc == PKIOT_OK) {
-        rc = pkiot_der_w_result(&hw, csr, NULL);
-    }
+    rc = assemble(ctx, buf, cap, sig_len, csr, csr_len);
     memset(ctx, 0, sizeof *ctx);
-    if (rc != PKIOT_OK) {
-        return rc;
-    }
-    *csr_len = total;
-    return PKIOT_OK;
+    return rc;
 }

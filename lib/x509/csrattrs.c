@@ -55,8 +55,10 @@ static void set_rsa_bits(parse_state_t *st, uint32_t bits)
     pkiot_csrattrs_t *o = st->out;
     o->key_family = PKIOT_CSRATTRS_KEY_RSA;
     o->key_bits = (uint16_t)bits;
-    o->key_type = bits == 2048 ? PKIOT_KEY_RSA_2048
-                               : (bits == 3072 ? PKIOT_KEY_RSA_3072 : PKIOT_KEY_NONE);
+    o->key_type = bits == 2048   ? PKIOT_KEY_RSA_2048
+                  : bits == 3072 ? PKIOT_KEY_RSA_3072
+                  : bits == 4096 ? PKIOT_KEY_RSA_4096
+                                 : PKIOT_KEY_NONE;
     o->curve_oid.p = NULL;
     o->curve_oid.len = 0;
 }

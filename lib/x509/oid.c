@@ -317,8 +317,7 @@ static void reverse(uint8_t *p, size_t n)
     }
 }
 
-/* Swap the adjacent blocks [p, p+a) and [p+a, p+a+b) in place. */
-static void swap_blocks(uint8_t *p, size_t a, size_t b)
+void pkiot_x509_swap_blocks(uint8_t *p, size_t a, size_t b)
 {
     reverse(p, a);
     reverse(p + a, b);
@@ -365,7 +364,7 @@ int pkiot_x509_der_sort_set(uint8_t *p, size_t len)
             }
             if (der_less(b.raw, b.raw_len, a.raw, a.raw_len)) {
                 uint8_t *start = p + (a.raw - p);
-                swap_blocks(start, a.raw_len, b.raw_len);
+                pkiot_x509_swap_blocks(start, a.raw_len, b.raw_len);
                 /* a now follows b: continue comparing a with the element after it. */
                 a.raw = start + b.raw_len;
                 swapped = 1;

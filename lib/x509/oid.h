@@ -139,6 +139,9 @@ const char *pkiot_x509_sigalg_oid(unsigned fam, pkiot_hash_alg_t hash, size_t *l
  */
 int pkiot_x509_der_sort_set(uint8_t *p, size_t len);
 
+/** Exchange the adjacent blocks [p, p+a) and [p+a, p+a+b) in place (three reversals). */
+void pkiot_x509_swap_blocks(uint8_t *p, size_t a, size_t b);
+
 /** ASCII case-insensitive comparison of @p len bytes; 0 when equal. */
 int pkiot_x509_ascii_casecmp(const char *a, const char *b, size_t len);
 

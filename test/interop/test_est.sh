@@ -57,7 +57,9 @@ check "libest cacerts (certs-only CMS, verified TLS)" 0 $rc $x
 for kt in p256 p384 rsa2048; do
   enroll "$URL" "${AUTH[@]}" --subject "CN=dev-$kt,O=pkiot" --san "DNS:dev-$kt.example" \
     --key-type $kt --out "$W/$kt.pem" --key-out "$W/$kt.key" --state "$W/s-$kt"
-  rc=$?; x=1; [ $rc = 0 ] && cert_ok "$W/$kt.pem" "$W/$kt.key" && x=0
+  rc=$?; x=1
+  case $kt in p256) want="NIST CURVE: P-256" ;; p384) want="NIST CURVE: P-384" ;; rsa2048) want="Public-Key: (2048 bit)" ;; esac
+  [ $rc = 0 ] && cert_ok "$W/$kt.pem" "$W/$kt.key" && openssl x509 -in "$W/$kt.pem" -noout -text | grep -q "$want" && x=0
   check "libest simpleenroll with HTTP Basic, $kt key" 0 $rc $x
 done
 openssl x509 -in "$W/p256.pem" -noout -ext subjectAltName 2>/dev/null | grep -q "DNS:dev-p256.example" \

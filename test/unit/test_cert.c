@@ -34,7 +34,8 @@ typedef struct blob {
 
 enum {
     ROOT, INT, LEAF, LEAF_ROOT, OTHER, LEAF_OTHER, FAKE, LEAF_FAKE, SUB, LEAF_SUB, SHORTINT,
-    LEAF_SHORT, NOKCS, LEAF_NOKCS, LEAF_SHA1, LEAF_SHA512, LEAF_PSS, ODD, V1, CRIT, NBLOBS
+    LEAF_SHORT, NOKCS, LEAF_NOKCS, LEAF_SHA1, LEAF_SHA512, LEAF_PSS, ODD, V1, CRIT, RSA4096,
+    NBLOBS
 };
 
 static blob_t g[NBLOBS] = {
@@ -58,6 +59,7 @@ static blob_t g[NBLOBS] = {
     [ODD] = { .name = "odd" },
     [V1] = { .name = "v1" },
     [CRIT] = { .name = "crit" },
+    [RSA4096] = { .name = "rsa4096" },
 };
 
 static const char k_script[] =
@@ -108,6 +110,8 @@ static const char k_script[] =
     "openssl x509 -req -in fake.csr -CA root.pem -CAkey root.key -set_serial 15 -days 30 "
     "  -out v1.pem\n"
     "sign fake root 16 30 crit.ext crit -sha256\n"
+    "openssl req -x509 -newkey rsa:4096 -nodes -keyout rsa4096.key -out rsa4096.pem "
+    "  -subj '/CN=RSA 4096' -days 30 -sha384\n"
     "for f in *.pem; do openssl x509 -in $f -outform DER -out ${f%.pem}.der; done\n";
 
 static int setup(void **state)
@@ -373,6 +377,11 @@ static void test_verify_signature(void **state)
     assert_int_equal(pkiot_x509_verify_signature(&c, &iss, &g_crypto), PKIOT_OK);     /* RSA/1 */
     parse(LEAF_PSS, &c);
     assert_int_equal(pkiot_x509_verify_signature(&c, &iss, &g_crypto), PKIOT_E_UNSUPPORTED);
+    parse(RSA4096, &c);
+    assert_int_equal(c.key_type, PKIOT_KEY_RSA_4096);
+    assert_int_equal(c.key_bits, 4096);
+    assert_int_equal(c.sig_hash, PKIOT_HASH_SHA384);
+    assert_int_equal(pkiot_x509_verify_signature(&c, &c, &g_crypto), PKIOT_OK); /* RSA/384 */
     /* Wrong issuer key, wrong key type. */
     parse(LEAF, &c);
     assert_int_equal(pkiot_x509_verify_signature(&c, &root, &g_crypto), PKIOT_E_CERT_BAD_SIGNATURE);

@@ -177,6 +177,22 @@ static void check_full(pkiot_key_type_t type, const char *sigalg, const char *na
         int rc = pkiot_csr_build(&ctx, &p, &g_crypto, &key, buf, cap, &c2, &l2);
         assert_true(rc == PKIOT_E_BUFFER_TOO_SMALL);
     }
+    /* The request is assembled in place: a buffer of exactly its size (with the longest
+     * signature: RSA signatures have one length) is enough. */
+    if (type == PKIOT_KEY_RSA_2048) {
+        static uint8_t exact[4096];
+        pkiot_csr_ctx_t ctx;
+        const uint8_t *c2 = NULL;
+        size_t l2 = 0;
+        pkiot_csr_init(&ctx);
+        assert_int_equal(pkiot_csr_build(&ctx, &p, &g_crypto, &key, exact, len, &c2, &l2),
+                         PKIOT_OK);
+        assert_int_equal(l2, len);
+        assert_ptr_equal(c2, exact);
+        pkiot_csr_init(&ctx);
+        assert_int_equal(pkiot_csr_build(&ctx, &p, &g_crypto, &key, exact, len - 1, &c2, &l2),
+                         PKIOT_E_BUFFER_TOO_SMALL);
+    }
     pkiot_zeroize(&key, sizeof key);
 }
 

@@ -271,13 +271,13 @@ static void test_rfc9908_examples(void **state)
     assert_int_equal(a.n_oids, 1);
     check_truncation(der, n);
 
-    /* 5.4: RSA 4096 with SHA-256: a size pkiot cannot generate, reported as such. */
+    /* 5.4: RSA 4096 with SHA-256. */
     n = b64("MCkGCSqGSIb3DQEJBzARBgkqhkiG9w0BAQExBAICEAAGCSqGSIb3DQEBCw==", der, sizeof der);
     assert_int_equal(pkiot_csrattrs_parse(der, n, &a), PKIOT_OK);
     assert_int_equal(a.challenge_password, 1);
     assert_int_equal(a.key_family, PKIOT_CSRATTRS_KEY_RSA);
     assert_int_equal(a.key_bits, 4096);
-    assert_int_equal(a.key_type, PKIOT_KEY_NONE);
+    assert_int_equal(a.key_type, PKIOT_KEY_RSA_4096);
     assert_int_equal(a.hash, PKIOT_HASH_SHA256);
     check_truncation(der, n);
 
