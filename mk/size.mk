@@ -4,8 +4,8 @@
 #                             build/<target>-<profile>; text/data/bss per module (whole archive,
 #                             and what a --gc-sections link of test/size/min_enroll.c keeps),
 #                             library static RAM, worst-case stack per public entry point, the
-#                             firmware image split by component; exits 1 when over a budget in
-#                             configs/size_budgets.txt
+#                             firmware image split by component; fails (scripts/size.py exits 1)
+#                             when a profile is over a budget in configs/size_budgets.txt
 #   make size SIZE_ENFORCE=0  report only
 #   make size SIZE_DETAIL=1   also per object and the largest linked functions
 #   make size SIZE_MARKDOWN=1 also a markdown table for the README

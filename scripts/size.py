@@ -134,13 +134,14 @@ def section_kinds(tools, elf):
     return kinds
 
 
-MapEntry = collections.namedtuple("MapEntry", "out section size source")
+MapEntry = collections.namedtuple("MapEntry", "out section size source addr")
 
 
 def parse_map(path):
     """Input-section contributions of a GNU ld map: [MapEntry], plus output section sizes."""
     entries = []
     outsizes = {}
+    outend = {}
     with open(path, errors="replace") as f:
         lines = f.read().splitlines()
     try:
@@ -160,8 +161,9 @@ def parse_map(path):
                 if kind == "out":
                     out = name
                     outsizes[name] = outsizes.get(name, 0) + size
+                    outend[name] = int(m.group(1), 16) + size
                 elif out is not None and size:
-                    entries.append(MapEntry(out, name, size, m.group(3) or ""))
+                    entries.append(MapEntry(out, name, size, m.group(3) or "", int(m.group(1), 16)))
                 continue
             if kind == "out":
                 out = name
@@ -175,6 +177,7 @@ def parse_map(path):
                 if m.group(3) is not None:
                     out = name
                     outsizes[name] = outsizes.get(name, 0) + int(m.group(3), 16)
+                    outend[name] = int(m.group(2), 16) + int(m.group(3), 16)
                 else:
                     pending = ("out", name)
                     out = None
@@ -191,8 +194,23 @@ def parse_map(path):
                 continue
             size = int(m.group(3), 16)
             if out is not None and size:
-                entries.append(MapEntry(out, name, size, m.group(4) or ""))
-    return entries, outsizes
+                entries.append(MapEntry(out, name, size, m.group(4) or "", int(m.group(2), 16)))
+    # Merged sections (SHF_MERGE strings) are listed with their size before merging and
+    # overlap what follows: count each input only up to where the next one starts.
+    fixed = []
+    for i, e in enumerate(entries):
+        nxt = None
+        for f in entries[i + 1:]:
+            if f.out != e.out:
+                break
+            if f.addr >= e.addr:
+                nxt = f.addr
+                break
+        end = nxt if nxt is not None else outend.get(e.out, e.addr + e.size)
+        size = max(0, min(e.size, end - e.addr))
+        if size:
+            fixed.append(e._replace(size=size))
+    return fixed, outsizes
 
 
 def split_source(source):
@@ -201,6 +219,18 @@ def split_source(source):
     if m:
         return m.group(1), m.group(2)
     return source, None
+
+
+def map_mismatch(tools, elf, comp):
+    """A warning when the map's contributions do not add up to the image's own sizes."""
+    want = berkeley_sizes(tools, [elf]).get(elf)
+    got = zero()
+    for v in comp.values():
+        got = add(got, v)
+    if want is not None and (want.text, want.data) != (got.text, got.data):
+        return "warning: %s: the map sums to text %d data %d, the image has %d %d" % (
+            rel(elf), got.text, got.data, want.text, want.data)
+    return None
 
 
 def summarize_map(entries, outsizes, kinds, classify):
@@ -262,6 +292,9 @@ def linked_view(tools, build):
         return "other"
 
     comp = summarize_map(entries, outsizes, kinds, classify)
+    warn = map_mismatch(tools, elf, comp)
+    if warn:
+        print("  " + warn)
     per_mod = collections.OrderedDict()
     rest = collections.OrderedDict()
     for k, v in comp.items():
@@ -335,6 +368,9 @@ def firmware_view(tools, elf):
     entries, outsizes = parse_map(mapf)
     kinds = section_kinds(tools, elf)
     comp = summarize_map(entries, outsizes, kinds, fw_component)
+    warn = map_mismatch(tools, elf, comp)
+    if warn:
+        print("  " + warn)
     # libpkiot's part per module, as in the profiles' linked view.
     member_module = {}
     for src in lib_sources():
@@ -461,6 +497,13 @@ def disasm_frames(tools, elf):
             sm = re.match(r"(sub|add)w?\s+sp,\s*(?:sp,\s*)?#(\d+)", op + " " + args)
             if sm:
                 depth += int(sm.group(2)) if sm.group(1) == "sub" else -int(sm.group(2))
+            # Pre-decrementing stores and post-incrementing loads ("strd ip, lr, [sp, #-16]!").
+            wm = re.search(r"\[sp,\s*#-(\d+)\]!", args)
+            if wm and op.startswith("str"):
+                depth += int(wm.group(1))
+            wm = re.search(r"\[sp\],\s*#(\d+)", args)
+            if wm and op.startswith("ldr"):
+                depth -= int(wm.group(1))
         depth = max(depth, 0)
         peak = max(peak, depth)
         if op in ("bl", "b", "blx"):
@@ -589,6 +632,7 @@ class IndirectResolver(object):
                 else:
                     self.loose.add(node)
             resolved[table] = (typ, byfield)
+        self.used_types = set()
         self.types = collections.defaultdict(lambda: collections.defaultdict(set))
         for table, (typ, byfield) in resolved.items():
             for field, nodes in byfield.items():
@@ -626,6 +670,7 @@ class IndirectResolver(object):
             ident = fm.group(1) if fm else re.findall(r"\w+", recv)[-1] if re.findall(r"\w+", recv) else None
             typ = self._decl_type(ident, m.group(1)) if ident and m else None
             if typ in self.types:
+                self.used_types.add(typ)
                 return "internal", sorted(self.types[typ].get(field, ())), shown
             if self.loose:
                 return "unresolved", sorted(self.loose), shown
@@ -741,6 +786,11 @@ def stack_report(tools, build, entry_points, rec_bounds=None):
         info["depth"] = depth
         info["path"] = [(graph.label.get(n, n), graph.frame.get(n, ext_frames.get(n, 0))) for n in path]
         results[ep] = info
+    # A table no indirect call was matched to means a call through it went unrecognised and
+    # its functions are missing from the figures above.
+    for typ in sorted(set(res.types) - res.used_types):
+        res.warnings.append("no indirect call was matched to the %s tables; the stack of the "
+                            "functions in them is not counted" % typ)
     return results, res
 
 
@@ -1011,8 +1061,10 @@ def main():
         missing = [ep for ep, info in stacks.items() if info is None]
         if missing:
             print("    not in this profile's library: " + ", ".join(missing))
-        md_rows.append((prof, amod, lmod, atot, ltot, ram, stacks))
+        md_rows.append((prof, amod, lmod, atot, ltot, ram, stacks,
+                        budget_for(budgets, prof, "lib.text"), caller))
 
+    fw_md = []
     if not args.no_firmware:
         print()
         print("== whole firmware (%s)" % args.target)
@@ -1041,10 +1093,21 @@ def main():
             if fw_mods:
                 print("  libpkiot text in this image by module: " +
                       ", ".join("%s %d" % kv for kv in sorted(fw_mods.items())))
+            if args.markdown:
+                fw_md.append("| %s%s | text | data | bss |" % (os.path.basename(elf),
+                                                                 (" (%s)" % ", ".join(facts)) if facts else ""))
+                fw_md.append("|---|---:|---:|---:|")
+                for name, sz in order:
+                    fw_md.append("| %s | %d | %d | %d |" % (name, sz.text, sz.data, sz.bss))
+                fw_md.append("| **total** | **%d** | **%d** | **%d** |" % (tot.text, tot.data, tot.bss))
+                fw_md.append("")
 
     if args.markdown:
         print()
         print(markdown(md_rows, entry_points))
+        if fw_md:
+            print()
+            print("\n".join(fw_md).rstrip())
 
     print()
     if args.lines:
@@ -1088,8 +1151,17 @@ def markdown(rows, entry_points):
     out.append("| **text total** | %s |" % " | ".join(cells))
     cells = []
     for r in rows:
+        cells += [str(r[7]) if r[7] is not None else "–", ""]
+    out.append("| text budget | %s |" % " | ".join(cells))
+    cells = []
+    for r in rows:
         cells += [str(r[5]), str(r[4].data + r[4].bss)]
-    out.append("| static RAM (data+bss) | %s |" % " | ".join(cells))
+    out.append("| library static RAM (data+bss) | %s |" % " | ".join(cells))
+    cells = []
+    for r in rows:
+        c = r[8]
+        cells += ["", "%d + %d" % (c["ctx"], c["work"]) if "ctx" in c and "work" in c else "–"]
+    out.append("| caller-owned RAM (context + workspace) | %s |" % " | ".join(cells))
     out.append("")
     out.append("| entry point | " + " | ".join("stack, %s" % p for p in profs) + " |")
     out.append("|---|" + "---:|" * len(profs))

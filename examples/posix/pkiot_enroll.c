@@ -398,6 +398,18 @@ static pkiot_key_type_t key_type_of(const char *s)
     return PKIOT_KEY_NONE;
 }
 
+/* GeneralizedTime text of a Unix time, NUL-terminated ("unknown" when out of range). */
+static const char *time_text(int64_t t, char out[32])
+{
+    size_t n = 0;
+    if (t <= 0 || pkiot_time_write_generalized(t, out, 31, &n) != PKIOT_OK) {
+        strcpy(out, "unknown");
+        return out;
+    }
+    out[n] = '\0';
+    return out;
+}
+
 static void print_summary(pkiot_slice_t cert)
 {
     pkiot_x509_cert_t c;
@@ -413,17 +425,12 @@ static void print_summary(pkiot_slice_t cert)
         strcpy(iss, "?");
     }
     char nb[32], na[32];
-    size_t nl;
-    if (pkiot_time_write_generalized(c.not_before, nb, sizeof nb, &nl) != PKIOT_OK) nb[0] = 0;
-    if (pkiot_time_write_generalized(c.not_after, na, sizeof na, &nl) != PKIOT_OK) na[0] = 0;
     fprintf(stderr, "pkiot-enroll: certificate subject \"%s\" issuer \"%s\" valid %s .. %s\n",
-            dn, iss, nb, na);
+            dn, iss, time_text(c.not_before, nb), time_text(c.not_after, na));
     int64_t renew = pkiot_renewal_time(c.not_before, c.not_after, 0, 5, c.serial.p,
                                        c.serial.len);
     char rn[32];
-    if (pkiot_time_write_generalized(renew, rn, sizeof rn, &nl) == PKIOT_OK) {
-        fprintf(stderr, "pkiot-enroll: renew after %s\n", rn);
-    }
+    fprintf(stderr, "pkiot-enroll: renew after %s\n", time_text(renew, rn));
 }
 
 int main(int argc, char **argv)
@@ -541,10 +548,7 @@ int main(int argc, char **argv)
         int64_t due = pkiot_renewal_time(cur.not_before, cur.not_after, 0, 5, cur.serial.p,
                                          cur.serial.len);
         char when[32];
-        size_t wl;
-        if (pkiot_time_write_generalized(due, when, sizeof when, &wl) != PKIOT_OK) {
-            strcpy(when, "?");
-        }
+        time_text(due, when);
         if ((int64_t)time(NULL) < due) {
             printf("renewal not due until %s (%lld)\n", when, (long long)due);
             return 0;
@@ -585,10 +589,7 @@ int main(int argc, char **argv)
             if (pkiot_phase(&ctx) == PKIOT_PHASE_WAIT && !opt.wait) {
                 int64_t at = pkiot_wake_unix(&ctx);
                 char when[32];
-                size_t wl;
-                if (at <= 0 || pkiot_time_write_generalized(at, when, sizeof when, &wl) != PKIOT_OK) {
-                    strcpy(when, "unknown");
-                }
+                time_text(at, when);
                 fprintf(stderr, "pkiot-enroll: server asked to retry later\n");
                 printf("sleep until %s (%lld)\n", when, (long long)at);
                 pkiot_abort(&ctx);

@@ -84,7 +84,7 @@ static struct {
     uint32_t sleep_start;
     uint32_t sleep_until;
     uint32_t warp_ms;       /* max_sleep_ms= test knob: added to the engine's clock */
-    uint32_t pending_warp;
+    int capped;             /* this sleep is shorter than the engine asked for */
     uint32_t steps;
     uint32_t sleeps;
     int resumed;
@@ -608,7 +608,8 @@ static void operation_done(void)
         if (qe_cred_save(&s_cred) != 0) {
             finish(QE_EXIT_FLASH, "installing the certificate in flash failed");
         }
-        board_printf("flash: credentials installed (%s)\n", op_name(s_run.op));
+        board_printf("flash: credentials installed (%s, %u bytes)\n", op_name(s_run.op),
+                     (unsigned)(QE_CRED_HDR + s_cred.key.len + s_cred.cert_len));
         milestone();
         print_summary(op_name(s_run.op), s_cred.cert, s_cred.cert_len);
         s_summary_printed = 1;
@@ -624,8 +625,10 @@ static void operation_done(void)
     finish_installed();
 }
 
-static void start_sleep(uint32_t now)
+static void start_sleep(void)
 {
+    /* Measured from now, not from the start of the step that asked for the sleep. */
+    uint32_t now = board_millis();
     uint32_t eng = engine_now(), wake = pkiot_wake_at(&s_ctx);
     uint32_t wait = (int32_t)(wake - eng) > 0 ? wake - eng : 0;
     uint32_t nap = wait;
@@ -633,7 +636,7 @@ static void start_sleep(uint32_t now)
     if (qe_args.max_sleep_ms != 0 && nap > qe_args.max_sleep_ms) {
         nap = qe_args.max_sleep_ms;
     }
-    s_run.pending_warp = wait - nap;
+    s_run.capped = nap < wait;
     s_run.sleeping = 1;
     s_run.sleeps++;
     s_run.sleep_start = now;
@@ -665,7 +668,7 @@ static void run_step(uint32_t now)
         break;
     case PKIOT_SLEEP:
         s_run.want_io = 0;
-        start_sleep(now);
+        start_sleep();
         break;
     case PKIOT_DONE:
         operation_done();
@@ -686,7 +689,11 @@ static int step_due(uint32_t now, int frames)
             return 0;
         }
         s_run.sleeping = 0;
-        s_run.warp_ms += s_run.pending_warp;
+        if (s_run.capped) {
+            /* max_sleep_ms: let the engine believe the whole wait has passed. */
+            uint32_t wake = pkiot_wake_at(&s_ctx), eng = engine_now();
+            s_run.warp_ms += (int32_t)(wake - eng) > 0 ? wake - eng : 0u;
+        }
         board_printf("main: awake after %u ms\n", (unsigned)(now - s_run.sleep_start));
         return 1;
     }

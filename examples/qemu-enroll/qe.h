@@ -94,6 +94,8 @@ int qe_trust_load(uint8_t *der, size_t cap, size_t *len);
 #define QE_STAGE_NONE       0
 #define QE_STAGE_ENROLLED   1
 #define QE_STAGE_REENROLLED 2
+/* Bytes of the credential record ahead of the key and certificate (see flash.c). */
+#define QE_CRED_HDR 10u
 typedef struct qe_cred {
     uint8_t stage;
     pkiot_key_ref_t key;

@@ -558,9 +558,8 @@ static int parse_tbs(const pkiot_der_tlv_t *tbs, const pkiot_der_tlv_t *outer_al
         if (rc == PKIOT_OK) {
             rc = pkiot_x509_end(&e, FMT);
         }
-        if (rc == PKIOT_OK && exts.len == 0) {
-            rc = FMT; /* SIZE (1..MAX) */
-        }
+        /* RFC 5280 says SIZE (1..MAX), but Mbed TLS-based CAs write an empty list for a
+         * certificate without extensions; it carries no meaning either way, so accept it. */
         if (rc != PKIOT_OK) {
             return rc;
         }
