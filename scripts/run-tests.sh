@@ -307,5 +307,6 @@ run_interop
 phase "checks"
 run_check "check-heap" "$LOGS/check-heap.log" 300 bash scripts/check-heap.sh
 run_check "cppcheck" "$LOGS/cppcheck.log" 900 "$MAKE" --no-print-directory TARGET=host SAN= CC=gcc BUILD=build/host PKIOT_DEFCONFIG= cppcheck
+run_lines "size budgets" "$LOGS/size.log" 600 bash scripts/check-size.sh
 
 summary

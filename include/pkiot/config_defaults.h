@@ -50,6 +50,10 @@
 #define PKIOT_CKPT_MAX 4096
 #endif
 
+#ifndef PKIOT_ERROR_STRINGS
+#define PKIOT_ERROR_STRINGS 1
+#endif
+
 #ifndef PKIOT_LOG_LEVEL
 #define PKIOT_LOG_LEVEL 0
 #endif

@@ -23,15 +23,23 @@
 #define PKIOT_CRYPTO_H
 
 #include "pkiot/common.h"
+#include "pkiot/config.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/** Largest key reference a port may produce: enough for an RSA-4096 PKCS#8 DER (some EST
- *  servers generate RSA-4096 keys for /serverkeygen whatever the request says). */
+/**
+ * Largest key reference a port may produce, sized by the key types the build enables: with
+ * RSA, an RSA-4096 PKCS#8 DER (some EST servers generate RSA-4096 keys for /serverkeygen
+ * whatever the request says); EC only, a P-384 PKCS#8 DER. A PSA key id needs 4 bytes.
+ */
 #ifndef PKIOT_KEY_REF_MAX
+#if PKIOT_ENABLE_RSA
 #define PKIOT_KEY_REF_MAX 2400
+#else
+#define PKIOT_KEY_REF_MAX 192
+#endif
 #endif
 
 /** Opaque, persistable handle to a private key. */

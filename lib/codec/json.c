@@ -1,5 +1,9 @@
 /* Minimal JSON reader (RFC 8259) over a complete buffer, and a string escaper. */
 #include "pkiot/json.h"
+#include "pkiot/config.h"
+
+/* Only ACME speaks JSON: without it this module compiles to nothing. */
+#if PKIOT_ACME
 
 #include <string.h>
 
@@ -821,3 +825,5 @@ int pkiot_json_escape(const char *in, size_t len, char *out, size_t cap, size_t 
     *out_len = n;
     return n > cap ? PKIOT_E_BUFFER_TOO_SMALL : PKIOT_OK;
 }
+
+#endif /* PKIOT_ACME */

@@ -1,39 +1,62 @@
 /* Error strings and the few helpers every module shares. */
 #include "pkiot/common.h"
+#include "pkiot/config.h"
 
 #include <string.h>
 
+#if PKIOT_ERROR_STRINGS
+/* One table for names and messages: a lookup loop is smaller than two large switches. */
+typedef struct pkiot_err_text {
+    int16_t code;
+    const char *name;
+    const char *msg;
+} pkiot_err_text_t;
+
+static const pkiot_err_text_t err_texts[] = {
+    {PKIOT_OK, "PKIOT_OK", "success"},
+    {PKIOT_WANT_READ, "PKIOT_WANT_READ", "waiting for the transport to become readable"},
+    {PKIOT_WANT_WRITE, "PKIOT_WANT_WRITE", "waiting for the transport to become writable"},
+    {PKIOT_WANT_CRYPTO, "PKIOT_WANT_CRYPTO", "crypto operation in progress"},
+    {PKIOT_SLEEP, "PKIOT_SLEEP", "waiting: state saved, call again at the wake time"},
+    {PKIOT_DONE, "PKIOT_DONE", "done"},
+#define PKIOT_ERR_TEXT_(name, value, msg) {(value), #name, (msg)},
+    PKIOT_ERROR_LIST(PKIOT_ERR_TEXT_)
+#undef PKIOT_ERR_TEXT_
+};
+
+static const pkiot_err_text_t *err_find(int code)
+{
+    for (size_t i = 0; i < sizeof err_texts / sizeof err_texts[0]; i++) {
+        if (err_texts[i].code == code) {
+            return &err_texts[i];
+        }
+    }
+    return NULL;
+}
+
 const char *pkiot_strerror(int code)
 {
-    switch (code) {
-    case PKIOT_OK: return "success";
-    case PKIOT_WANT_READ: return "waiting for the transport to become readable";
-    case PKIOT_WANT_WRITE: return "waiting for the transport to become writable";
-    case PKIOT_WANT_CRYPTO: return "crypto operation in progress";
-    case PKIOT_SLEEP: return "waiting: state saved, call again at the wake time";
-    case PKIOT_DONE: return "done";
-#define PKIOT_ERR_MSG_(name, value, msg) case (value): return (msg);
-    PKIOT_ERROR_LIST(PKIOT_ERR_MSG_)
-#undef PKIOT_ERR_MSG_
-    default: return "unknown error";
-    }
+    const pkiot_err_text_t *e = err_find(code);
+    return e != NULL ? e->msg : "unknown error";
 }
 
 const char *pkiot_strerror_name(int code)
 {
-    switch (code) {
-    case PKIOT_OK: return "PKIOT_OK";
-    case PKIOT_WANT_READ: return "PKIOT_WANT_READ";
-    case PKIOT_WANT_WRITE: return "PKIOT_WANT_WRITE";
-    case PKIOT_WANT_CRYPTO: return "PKIOT_WANT_CRYPTO";
-    case PKIOT_SLEEP: return "PKIOT_SLEEP";
-    case PKIOT_DONE: return "PKIOT_DONE";
-#define PKIOT_ERR_NAME_(name, value, msg) case (value): return #name;
-    PKIOT_ERROR_LIST(PKIOT_ERR_NAME_)
-#undef PKIOT_ERR_NAME_
-    default: return "PKIOT_E_UNKNOWN";
-    }
+    const pkiot_err_text_t *e = err_find(code);
+    return e != NULL ? e->name : "PKIOT_E_UNKNOWN";
 }
+#else
+/* Built without texts (PKIOT_ERROR_STRINGS=0): the numeric code is the diagnosis. */
+const char *pkiot_strerror(int code)
+{
+    return code < 0 ? "pkiot error (see the code in pkiot/common.h)" : "pkiot status";
+}
+
+const char *pkiot_strerror_name(int code)
+{
+    return code < 0 ? "PKIOT_E_?" : "PKIOT_?";
+}
+#endif
 
 size_t pkiot_hash_size(pkiot_hash_alg_t alg)
 {

@@ -225,13 +225,14 @@ int pkiot_engine_accept_cert(pkiot_ctx_t *ctx, const uint8_t *cert, size_t len)
 {
     const pkiot_config_t *cfg = ctx->cfg;
     pkiot_x509_cert_t c;
-    uint8_t spki[PKIOT_SPKI_MAX];
+    /* The request buffer is idle once a response is in: it holds the exported key. */
+    uint8_t *spki = ctx->tx;
     size_t spki_len = 0;
     int rc = pkiot_x509_cert_parse(cert, len, &c);
     if (rc != PKIOT_OK) {
         return rc;
     }
-    rc = cfg->crypto->key_export_spki(cfg->crypto->ctx, &ctx->key, spki, sizeof spki,
+    rc = cfg->crypto->key_export_spki(cfg->crypto->ctx, &ctx->key, spki, PKIOT_TX_BUF_SIZE,
                                       &spki_len);
     if (rc != PKIOT_OK) {
         return rc;

@@ -378,27 +378,24 @@ static int handle_serverkeygen(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
         pkiot_zeroize((void *)(uintptr_t)key.p, key.len);
         return PKIOT_E_EST_BAD_RESPONSE;
     }
-    pkiot_key_ref_t csr_key = ctx->key;
+    /* The key that signed the CSR only proved possession for this request; the server's key
+     * replaces it. Dropping it first avoids holding two key references (2.4 KB each) at
+     * once. If the new key or certificate is refused, the stored CSR is re-sent later and
+     * the server generates another key. */
+    if (cr->key_destroy != NULL && ctx->cfg->existing_key == NULL) {
+        cr->key_destroy(cr->ctx, &ctx->key);
+    }
+    pkiot_zeroize(&ctx->key, sizeof ctx->key);
+    ctx->key_valid = 0;
     rc = cr->key_import(cr->ctx, key.p, key.len, &ctx->key);
     /* The server-generated key arrived in the clear inside TLS: wipe the copy at once. */
     pkiot_zeroize((void *)(uintptr_t)key.p, key.len);
     if (rc != PKIOT_OK) {
-        ctx->key = csr_key;
-        pkiot_zeroize(&csr_key, sizeof csr_key);
         return rc;
     }
-    rc = find_issued_cert(ctx, cms.p, cms.len);
-    if (rc != PKIOT_OK) {
-        if (cr->key_destroy != NULL) {
-            cr->key_destroy(cr->ctx, &ctx->key);
-        }
-        ctx->key = csr_key;
-    } else if (cr->key_destroy != NULL && ctx->cfg->existing_key == NULL) {
-        /* The throwaway key that signed the CSR is no longer needed. */
-        cr->key_destroy(cr->ctx, &csr_key);
-    }
-    pkiot_zeroize(&csr_key, sizeof csr_key);
-    return rc;
+    ctx->key_valid = 1;
+    pkiot_engine_mark_dirty(ctx);
+    return find_issued_cert(ctx, cms.p, cms.len);
 }
 
 static int handle_enroll(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
