@@ -706,7 +706,8 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
             break;
         case PKIOT_PHASE_CONNECT:
             rc = tp->connect(tp->ctx, &ctx->tparams);
-            if (rc == PKIOT_WANT_READ || rc == PKIOT_WANT_WRITE) {
+            /* WANT_CRYPTO: a TLS layer with asynchronous crypto made progress. */
+            if (rc == PKIOT_WANT_READ || rc == PKIOT_WANT_WRITE || rc == PKIOT_WANT_CRYPTO) {
                 ctx->conn_open = 1; /* a half-open connection still needs close() */
                 if (io_timed_out(ctx)) {
                     return transient(ctx, PKIOT_E_TIMEOUT);

@@ -139,6 +139,35 @@ static int parse_certs(mbedtls_x509_crt *chain, const uint8_t *p, size_t len, in
     return PKIOT_OK;
 }
 
+/* Identity of a connection's security context: server, trust anchors, client certificate.
+ * A session is only offered again to a connection with the same identity. */
+static uint32_t session_identity(const pkiot_transport_params_t *p)
+{
+    uint32_t h = 2166136261u;
+    const uint8_t *parts[3] = {(const uint8_t *)p->host, p->trust_anchors, p->client_cert};
+    size_t lens[3] = {strlen(p->host), p->trust_anchors_len, p->client_cert_len};
+    for (size_t k = 0; k < 3; k++) {
+        for (size_t i = 0; i < lens[k]; i++) {
+            h = (h ^ parts[k][i]) * 16777619u;
+        }
+        h = (h ^ 0xFFu) * 16777619u;
+    }
+    return (h ^ p->port) * 16777619u;
+}
+
+void pkiot_tls_forget_session(pkiot_tls_t *t)
+{
+    if (t != NULL && t->session_valid) {
+        mbedtls_ssl_session_free(&t->session);
+        t->session_valid = 0;
+    }
+}
+
+int pkiot_tls_resumed(const pkiot_tls_t *t)
+{
+    return t != NULL && t->resumed;
+}
+
 static void free_objs(pkiot_tls_t *t)
 {
     if (!t->objs_ready) {
@@ -227,6 +256,17 @@ static int setup_tls(pkiot_tls_t *t, const pkiot_transport_params_t *params)
         t->last_mbedtls_error = ret;
         return PKIOT_E_TLS_CONFIG;
     }
+    t->resumed = 0;
+    t->insecure = params->insecure_bootstrap;
+    uint32_t id = session_identity(params);
+    if (t->session_valid && (params->insecure_bootstrap || id != t->session_id_hash)) {
+        pkiot_tls_forget_session(t);
+    }
+    /* A session the server no longer knows just yields a full handshake. */
+    if (t->session_valid && mbedtls_ssl_set_session(&t->ssl, &t->session) != 0) {
+        pkiot_tls_forget_session(t);
+    }
+    t->session_id_hash = id;
 
     uint32_t ipbuf[4];
     size_t iplen = mbedtls_x509_crt_parse_cn_inet_pton(params->host, ipbuf);
@@ -249,6 +289,22 @@ static int setup_tls(pkiot_tls_t *t, const pkiot_transport_params_t *params)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+
+/* Keep the verified session for the next connection (never an unverified bootstrap one). */
+static void save_session(pkiot_tls_t *t)
+{
+    t->resumed = t->session_valid;
+    if (t->insecure) {
+        return;
+    }
+    pkiot_tls_forget_session(t);
+    mbedtls_ssl_session_init(&t->session);
+    if (mbedtls_ssl_get_session(&t->ssl, &t->session) == 0) {
+        t->session_valid = 1;
+    } else {
+        mbedtls_ssl_session_free(&t->session);
+    }
+}
 
 static int fail(pkiot_tls_t *t, int rc)
 {
@@ -333,6 +389,7 @@ static int t_connect(void *ctx, const pkiot_transport_params_t *params)
         int ret = mbedtls_ssl_handshake(&t->ssl);
         if (ret == 0) {
             t->state = T_OPEN;
+            save_session(t);
             return PKIOT_OK;
         }
         if (ret == MBEDTLS_ERR_SSL_WANT_READ) {
@@ -493,6 +550,7 @@ void pkiot_tls_free(pkiot_tls_t *t)
         return;
     }
     t_close(t);
+    pkiot_tls_forget_session(t);
 }
 
 uint32_t pkiot_tls_verify_flags(const pkiot_tls_t *t)

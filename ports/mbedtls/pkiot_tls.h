@@ -90,6 +90,14 @@ typedef struct pkiot_tls {
     mbedtls_x509_crt ca;
     mbedtls_x509_crt own_chain;
     mbedtls_pk_context own_key;
+    /* Last verified session, offered again on the next connection with the same server,
+     * trust anchors and client certificate: a reconnect (EST servers close after 401 and
+     * after each HTTP/1.0 answer) then costs an abbreviated handshake, not a full one. */
+    mbedtls_ssl_session session;
+    int session_valid;
+    int insecure;
+    uint32_t session_id_hash;
+    int resumed;
     void (*dbg_fn)(void *, int, const char *, int, const char *);
     void *dbg_arg;
     int dbg_level;
@@ -103,6 +111,12 @@ typedef struct pkiot_tls {
  */
 int pkiot_tls_init(pkiot_tls_t *t, const pkiot_net_port_t *net, pkiot_mbedtls_crypto_t *crypto,
                    pkiot_transport_port_t *port_out);
+
+/** @brief 1 when the last handshake resumed a previous session (abbreviated handshake). */
+int pkiot_tls_resumed(const pkiot_tls_t *t);
+
+/** @brief Forget the saved session (e.g. after the device certificate changed). */
+void pkiot_tls_forget_session(pkiot_tls_t *t);
 
 /** @brief close() plus release of everything; @p t may be re-initialised afterwards. */
 void pkiot_tls_free(pkiot_tls_t *t);

@@ -359,6 +359,38 @@ static void test_tls12_echo(void **state)
     handshake_echo("-tls1_2", "TLSv1.2", "srv", "localhost", 0);
 }
 
+/* A reconnect to the same server with the same trust anchors resumes the TLS 1.2 session
+ * (abbreviated handshake); different anchors never reuse it. */
+static void test_tls12_session_resumption(void **state)
+{
+    (void)state;
+    struct server s;
+    struct client c;
+    server_start(&s, "srv", "-rev -tls1_2");
+    client_init(&c, &g_cst);
+    pkiot_transport_params_t p = params("localhost", s.port);
+    assert_int_equal(PKIOT_OK, client_connect(&c, &p));
+    assert_false(pkiot_tls_resumed(&c.tls));
+    echo_check(&c);
+    c.tp.close(c.tp.ctx);
+    assert_int_equal(PKIOT_OK, client_connect(&c, &p));
+    assert_true(pkiot_tls_resumed(&c.tls));
+    echo_check(&c);
+    c.tp.close(c.tp.ctx);
+    /* Same server, other trust anchor encoding: another identity, a full handshake. */
+    p.trust_anchors = g_ca_pem;
+    p.trust_anchors_len = g_ca_pem_len;
+    assert_int_equal(PKIOT_OK, client_connect(&c, &p));
+    assert_false(pkiot_tls_resumed(&c.tls));
+    echo_check(&c);
+    c.tp.close(c.tp.ctx);
+    pkiot_tls_forget_session(&c.tls);
+    assert_int_equal(PKIOT_OK, client_connect(&c, &p));
+    assert_false(pkiot_tls_resumed(&c.tls));
+    pkiot_tls_free(&c.tls);
+    server_stop(&s);
+}
+
 static void test_tls12_rsa_server_pem_anchor(void **state)
 {
     (void)state;
@@ -689,6 +721,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_tls13_echo, test_teardown),
         cmocka_unit_test_teardown(test_tls12_echo, test_teardown),
+        cmocka_unit_test_teardown(test_tls12_session_resumption, test_teardown),
         cmocka_unit_test_teardown(test_tls12_rsa_server_pem_anchor, test_teardown),
         cmocka_unit_test_teardown(test_ip_literal, test_teardown),
         cmocka_unit_test_teardown(test_wrong_anchor, test_teardown),
