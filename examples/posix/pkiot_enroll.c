@@ -75,6 +75,7 @@ static void usage(FILE *f)
           "         [--serverkeygen]\n"
           "         [--csrattrs] [--cacerts-only] [--bootstrap --fingerprint SHA256HEX]\n"
           "         [--wait] [--psa] [--timeout SECONDS] [--max-attempts N]\n"
+          "         (--psa keeps keys in the PSA key store: files in the current directory)\n"
           "         [--backoff-ms MS] [--quiet]\n"
           "exit status: 0 done; 75 the server asked to come back later (run again with\n"
           "  --resume at the printed time); 64 usage; 65 bad server response; 66 missing\n"
@@ -645,12 +646,19 @@ int main(int argc, char **argv)
             return EXIT_CANTCREAT;
         }
     }
-    if (opt.key_out != NULL) {
+    const pkiot_key_ref_t *result_key = pkiot_result_key(&ctx);
+    if (opt.key_out != NULL && result_key != NULL && pkiot_mbedtls_key_is_psa(result_key)) {
+        /* The private key never leaves the PSA key store: report where it lives instead. */
+        fprintf(stderr, "pkiot-enroll: device key kept in the PSA key store, id 0x%02X%02X%02X%02X;"
+                        " %s not written\n",
+                result_key->data[0], result_key->data[1], result_key->data[2],
+                result_key->data[3], opt.key_out);
+    } else if (opt.key_out != NULL) {
         static uint8_t pk[PKIOT_KEY_REF_MAX + 64];
         size_t pl = 0;
-        const pkiot_key_ref_t *k = pkiot_result_key(&ctx);
-        rc = k != NULL ? crypto.key_export_private(crypto.ctx, k, pk, sizeof pk, &pl)
-                       : PKIOT_E_STATE;
+        rc = result_key != NULL
+                 ? crypto.key_export_private(crypto.ctx, result_key, pk, sizeof pk, &pl)
+                 : PKIOT_E_STATE;
         if (rc == PKIOT_OK) {
             rc = write_pem(opt.key_out, "PRIVATE KEY", pk, pl, 0600) == 0 ? PKIOT_OK
                                                                           : PKIOT_E_STORAGE_IO;

@@ -185,9 +185,7 @@ typedef struct pkiot_est_state {
     uint8_t step;             /* pkiot_est_step_t */
     uint8_t have_cacerts;
     uint8_t csrattrs_done;
-    uint8_t auth_retried;
     uint8_t trusted_ca;       /* bootstrap done: the connection now verifies against ca */
-    uint8_t want_challenge_password;
     uint8_t n_ca_fpr;
     pkiot_hash_alg_t csr_hash;
     pkiot_key_type_t want_key_type;

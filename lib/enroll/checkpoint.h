@@ -25,14 +25,14 @@
 
 /* Record tags. Never renumber: blobs outlive firmware versions. */
 enum pkiot_ckpt_tag {
-    PKIOT_CKPT_T_STEP = 1,      /* u8 protocol step to resume from */
+    PKIOT_CKPT_T_STEP = 1,      /* reserved */
     PKIOT_CKPT_T_KEY = 2,       /* key reference bytes (secret for software keys) */
     PKIOT_CKPT_T_CSR = 3,       /* DER CSR already sent or about to be sent */
     PKIOT_CKPT_T_WAKE_UNIX = 4, /* i64 wall-clock time the server asked us to come back */
     PKIOT_CKPT_T_CERT = 5,      /* DER certificate received */
-    PKIOT_CKPT_T_CA = 6,        /* concatenated DER CA certificates */
-    PKIOT_CKPT_T_FLAGS = 7,     /* u32 protocol flags */
-    PKIOT_CKPT_T_ATTEMPTS = 8,  /* u32 attempts so far */
+    PKIOT_CKPT_T_CA = 6,        /* reserved: CA certificates are fetched again instead */
+    PKIOT_CKPT_T_FLAGS = 7,     /* reserved */
+    PKIOT_CKPT_T_ATTEMPTS = 8,  /* reserved */
     PKIOT_CKPT_T_KEY_TYPE = 9,  /* u8 pkiot_key_type_t of the KEY record */
     PKIOT_CKPT_T_WAIT_S = 10,   /* u32 seconds the server asked us to wait */
     PKIOT_CKPT_T_CA_FPR = 11,   /* SHA-256 fingerprints of CA certs confirmed in bootstrap */

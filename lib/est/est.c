@@ -311,7 +311,10 @@ static int handle_csrattrs(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
     if (attrs.hash != PKIOT_HASH_NONE) {
         e->csr_hash = attrs.hash;
     }
-    e->want_challenge_password = attrs.challenge_password;
+    if (attrs.challenge_password && ctx->cfg->challenge_password == NULL) {
+        /* RFC 7030 leaves the value to an out-of-band agreement; say so rather than guess. */
+        pkiot_engine_progress(ctx, "server asks for a challengePassword; none configured");
+    }
     /* The attributes are kept in the certificate area, unused until the certificate
      * arrives, for the CSR builder to apply. */
     if (len > PKIOT_CERT_MAX) {
@@ -438,7 +441,6 @@ static int est_handle(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
             pkiot_http_resp_field(rsp, PKIOT_HTTP_F_AUTH_SCHEME, &scheme) == PKIOT_OK &&
             scheme.len == 5 && (scheme.p[0] | 0x20) == 'b') {
             ctx->send_basic_auth = 1;
-            e->auth_retried = 1;
             pkiot_engine_progress(ctx, "server asked for HTTP Basic credentials");
             return PKIOT_OK;
         }
