@@ -152,7 +152,8 @@ static int dec_flush_partial(pkiot_b64_dec_t *dec)
     return PKIOT_OK;
 }
 
-int pkiot_b64_dec_update(pkiot_b64_dec_t *dec, const char *in, size_t len)
+/* PKIOT_OK when @p dec may take more input: not failed, not finished. */
+static int dec_usable(const pkiot_b64_dec_t *dec)
 {
     if (dec == NULL) {
         return PKIOT_E_INVALID_ARG;
@@ -160,8 +161,14 @@ int pkiot_b64_dec_update(pkiot_b64_dec_t *dec, const char *in, size_t len)
     if (dec->err != PKIOT_OK) {
         return dec->err;
     }
-    if (dec->done) {
-        return PKIOT_E_STATE;
+    return dec->done ? PKIOT_E_STATE : PKIOT_OK;
+}
+
+int pkiot_b64_dec_update(pkiot_b64_dec_t *dec, const char *in, size_t len)
+{
+    int rc = dec_usable(dec);
+    if (rc != PKIOT_OK) {
+        return rc;
     }
     if (in == NULL && len != 0) {
         return dec_fail(dec, PKIOT_E_INVALID_ARG);
@@ -194,7 +201,7 @@ int pkiot_b64_dec_update(pkiot_b64_dec_t *dec, const char *in, size_t len)
                 if (dec->nsext < 2) {
                     return dec_fail(dec, PKIOT_E_B64_BAD_PADDING);
                 }
-                int rc = dec_flush_partial(dec);
+                rc = dec_flush_partial(dec);
                 if (rc != PKIOT_OK) {
                     return rc;
                 }
@@ -214,14 +221,9 @@ int pkiot_b64_dec_update(pkiot_b64_dec_t *dec, const char *in, size_t len)
 
 int pkiot_b64_dec_final(pkiot_b64_dec_t *dec, size_t *out_len)
 {
-    if (dec == NULL) {
-        return PKIOT_E_INVALID_ARG;
-    }
-    if (dec->err != PKIOT_OK) {
-        return dec->err;
-    }
-    if (dec->done) {
-        return PKIOT_E_STATE;
+    int rc = dec_usable(dec);
+    if (rc != PKIOT_OK) {
+        return rc;
     }
     dec->done = 1;
     if (dec->npad != 0) {
@@ -232,7 +234,7 @@ int pkiot_b64_dec_final(pkiot_b64_dec_t *dec, size_t *out_len)
         if (!dec->url || dec->nsext == 1) {
             return dec_fail(dec, PKIOT_E_B64_BAD_PADDING);
         }
-        int rc = dec_flush_partial(dec);
+        rc = dec_flush_partial(dec);
         if (rc != PKIOT_OK) {
             return rc;
         }

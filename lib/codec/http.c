@@ -1,4 +1,5 @@
 /* HTTP/1.1 client codec: request writer, push response parser, header value helpers. */
+#include "../core/core_int.h"
 #include "pkiot/http.h"
 
 #include "pkiot/base64.h"
@@ -373,14 +374,12 @@ static int finish_write(wr_t *w, size_t *out_len)
     return w->len > w->cap ? PKIOT_E_BUFFER_TOO_SMALL : PKIOT_OK;
 }
 
-int pkiot_http_write_head(const pkiot_http_req_t *req, uint8_t *buf, size_t cap,
-                          size_t *out_len)
+/* Head, then @p body_len bytes of @p body (0 for the head alone); arguments already checked. */
+static int write_msg(const pkiot_http_req_t *req, const uint8_t *body, size_t body_len,
+                     uint8_t *buf, size_t cap, size_t *out_len)
 {
     wr_t w;
     int rc;
-    if (req == NULL || out_len == NULL || (buf == NULL && cap != 0)) {
-        return PKIOT_E_INVALID_ARG;
-    }
     *out_len = 0;
     w.buf = buf;
     w.cap = cap;
@@ -390,31 +389,29 @@ int pkiot_http_write_head(const pkiot_http_req_t *req, uint8_t *buf, size_t cap,
     if (rc != PKIOT_OK) {
         return rc;
     }
+    if (body_len > 0) {
+        put(&w, body, body_len);
+    }
     return finish_write(&w, out_len);
+}
+
+int pkiot_http_write_head(const pkiot_http_req_t *req, uint8_t *buf, size_t cap,
+                          size_t *out_len)
+{
+    if (req == NULL || out_len == NULL || (buf == NULL && cap != 0)) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    return write_msg(req, NULL, 0, buf, cap, out_len);
 }
 
 int pkiot_http_write_request(const pkiot_http_req_t *req, const uint8_t *body, uint8_t *buf,
                              size_t cap, size_t *out_len)
 {
-    wr_t w;
-    int rc;
     if (req == NULL || out_len == NULL || (buf == NULL && cap != 0) ||
         (body == NULL && req->body_len != 0)) {
         return PKIOT_E_INVALID_ARG;
     }
-    *out_len = 0;
-    w.buf = buf;
-    w.cap = cap;
-    w.len = 0;
-    w.overflow = 0;
-    rc = write_head(req, &w);
-    if (rc != PKIOT_OK) {
-        return rc;
-    }
-    if (req->body_len > 0) {
-        put(&w, body, req->body_len);
-    }
-    return finish_write(&w, out_len);
+    return write_msg(req, body, req->body_len, buf, cap, out_len);
 }
 
 /* ----------------------------------------------------------------------------------------- */
@@ -904,19 +901,14 @@ static int chunk_size_line(pkiot_http_resp_t *r, const char *line, size_t n)
         return PKIOT_E_HTTP_BAD_CHUNK;
     }
     for (; p < end; p++) {
-        int c = lower((unsigned char)*p);
-        unsigned d;
-        if (is_digit(c)) {
-            d = (unsigned)(c - '0');
-        } else if (c >= 'a' && c <= 'f') {
-            d = (unsigned)(c - 'a' + 10);
-        } else {
+        int d = pkiot_hex_value((unsigned char)*p);
+        if (d < 0) {
             break;
         }
         if (v > (UINT64_MAX >> 4)) {
             return PKIOT_E_HTTP_BAD_CHUNK;
         }
-        v = (v << 4) | d;
+        v = (v << 4) | (unsigned)d;
     }
     if (p == line) {
         return PKIOT_E_HTTP_BAD_CHUNK;

@@ -1,4 +1,5 @@
 /* Minimal JSON reader (RFC 8259) over a complete buffer, and a string escaper. */
+#include "../core/core_int.h"
 #include "pkiot/json.h"
 #include "pkiot/config.h"
 
@@ -15,20 +16,6 @@ static const uint8_t *skip_ws(const uint8_t *p, const uint8_t *end)
     return p;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* "\uXXXX" at p (p points at the backslash). */
 static int read_u_escape(const uint8_t *p, const uint8_t *end, uint32_t *cp)
 {
@@ -38,7 +25,7 @@ static int read_u_escape(const uint8_t *p, const uint8_t *end, uint32_t *cp)
         return PKIOT_E_JSON_BAD_ESCAPE;
     }
     for (i = 2; i < 6; i++) {
-        int h = hexval(p[i]);
+        int h = pkiot_hex_value(p[i]);
         if (h < 0) {
             return PKIOT_E_JSON_BAD_ESCAPE;
         }

@@ -1,4 +1,5 @@
 /* http/https URL parser. */
+#include "../core/core_int.h"
 #include "pkiot/url.h"
 
 #include <string.h>
@@ -6,12 +7,6 @@
 static int lower(int c)
 {
     return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-}
-
-static int is_hex(int c)
-{
-    c = lower(c);
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
 static int is_alnum(int c)
@@ -42,7 +37,8 @@ static int span_ok(const char *p, const char *end)
             return 0;
         }
         if (c == '%') {
-            if (end - p < 3 || !is_hex((unsigned char)p[1]) || !is_hex((unsigned char)p[2])) {
+            if (end - p < 3 || pkiot_hex_value((unsigned char)p[1]) < 0 ||
+                pkiot_hex_value((unsigned char)p[2]) < 0) {
                 return 0;
             }
             p += 3;
@@ -82,7 +78,7 @@ int pkiot_url_split(const char *url, size_t len, pkiot_url_parts_t *parts)
     if (p < auth_end && *p == '[') {
         h0 = ++p;
         while (p < auth_end && *p != ']') {
-            if (!is_hex((unsigned char)*p) && *p != ':' && *p != '.') {
+            if (pkiot_hex_value((unsigned char)*p) < 0 && *p != ':' && *p != '.') {
                 return PKIOT_E_HTTP_URL;
             }
             p++;

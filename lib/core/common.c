@@ -1,4 +1,5 @@
 /* Error strings and the few helpers every module shares. */
+#include "core_int.h"
 #include "pkiot/common.h"
 #include "pkiot/config.h"
 
@@ -88,4 +89,16 @@ void pkiot_zeroize(void *p, size_t len)
     while (len-- > 0) {
         *v++ = 0;
     }
+}
+
+int pkiot_hex_value(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c |= 0x20; /* ASCII letters: fold to lower case */
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return -1;
 }

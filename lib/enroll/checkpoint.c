@@ -143,30 +143,37 @@ int pkiot_ckpt_get(const pkiot_ckpt_reader_t *r, uint8_t tag, pkiot_slice_t *val
     return PKIOT_E_NOT_FOUND;
 }
 
-int pkiot_ckpt_get_u32(const pkiot_ckpt_reader_t *r, uint8_t tag, uint32_t *v)
+/* A fixed-width little-endian record: absent, of the wrong size, or its value. */
+static int get_fixed(const pkiot_ckpt_reader_t *r, uint8_t tag, unsigned width, uint64_t *v)
 {
     pkiot_slice_t s;
     int rc = pkiot_ckpt_get(r, tag, &s);
     if (rc != PKIOT_OK) {
         return rc;
     }
-    if (s.len != 4) {
+    if (s.len != width) {
         return PKIOT_E_CKPT_CORRUPT;
     }
-    *v = (uint32_t)get_le(s.p, 4);
+    *v = get_le(s.p, width);
     return PKIOT_OK;
+}
+
+int pkiot_ckpt_get_u32(const pkiot_ckpt_reader_t *r, uint8_t tag, uint32_t *v)
+{
+    uint64_t x = 0;
+    int rc = get_fixed(r, tag, 4, &x);
+    if (rc == PKIOT_OK) {
+        *v = (uint32_t)x;
+    }
+    return rc;
 }
 
 int pkiot_ckpt_get_i64(const pkiot_ckpt_reader_t *r, uint8_t tag, int64_t *v)
 {
-    pkiot_slice_t s;
-    int rc = pkiot_ckpt_get(r, tag, &s);
-    if (rc != PKIOT_OK) {
-        return rc;
+    uint64_t x = 0;
+    int rc = get_fixed(r, tag, 8, &x);
+    if (rc == PKIOT_OK) {
+        *v = (int64_t)x;
     }
-    if (s.len != 8) {
-        return PKIOT_E_CKPT_CORRUPT;
-    }
-    *v = (int64_t)get_le(s.p, 8);
-    return PKIOT_OK;
+    return rc;
 }

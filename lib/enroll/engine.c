@@ -621,22 +621,17 @@ static int finish_exchange(pkiot_ctx_t *ctx, int closed)
         ctx->phase = PKIOT_PHASE_PREPARE;
         return PKIOT_OK;
     }
-    if (rc == PKIOT_SLEEP) {
+    if (rc == PKIOT_SLEEP || rc == PKIOT_DONE) {
+        /* "Later" and "done" both end the exchange with the state on storage. */
         pkiot_engine_close(ctx);
         int src = save_checkpoint(ctx);
         if (src != PKIOT_OK) {
             return fail(ctx, src);
         }
-        return PKIOT_SLEEP;
-    }
-    if (rc == PKIOT_DONE) {
-        pkiot_engine_close(ctx);
-        int src = save_checkpoint(ctx);
-        if (src != PKIOT_OK) {
-            return fail(ctx, src);
+        if (rc == PKIOT_DONE) {
+            ctx->phase = PKIOT_PHASE_DONE;
         }
-        ctx->phase = PKIOT_PHASE_DONE;
-        return PKIOT_DONE;
+        return rc;
     }
     if (is_transient(rc, ctx->http_status)) {
         return transient(ctx, rc);

@@ -82,7 +82,6 @@ int pkiot_x509_spki_info(const uint8_t *spki, size_t len, pkiot_x509_key_alg_t *
 {
     pkiot_der_cursor_t c;
     pkiot_der_cursor_t in;
-    pkiot_der_cursor_t a;
     pkiot_der_tlv_t seq;
     pkiot_der_tlv_t algid;
     pkiot_der_tlv_t oid;
@@ -113,15 +112,7 @@ int pkiot_x509_spki_info(const uint8_t *spki, size_t len, pkiot_x509_key_alg_t *
     if (rc != PKIOT_OK) {
         return rc;
     }
-    pkiot_der_enter(&algid, &a);
-    rc = pkiot_x509_expect(&a, PKIOT_DER_OID, &oid, FMT);
-    if (rc == PKIOT_OK && !pkiot_der_at_end(&a)) {
-        has_par = 1;
-        rc = pkiot_der_next(&a, &par);
-    }
-    if (rc == PKIOT_OK) {
-        rc = pkiot_x509_end(&a, FMT);
-    }
+    rc = pkiot_x509_alg_id(&algid, &oid, &par, &has_par, FMT);
     if (rc != PKIOT_OK) {
         return rc;
     }
@@ -582,9 +573,7 @@ static int parse_tbs(const pkiot_der_tlv_t *tbs, const pkiot_der_tlv_t *outer_al
 
 int pkiot_x509_cert_parse(const uint8_t *der, size_t len, pkiot_x509_cert_t *out)
 {
-    pkiot_der_cursor_t c;
     pkiot_der_cursor_t in;
-    pkiot_der_cursor_t a;
     pkiot_der_tlv_t cert;
     pkiot_der_tlv_t tbs;
     pkiot_der_tlv_t alg;
@@ -599,15 +588,7 @@ int pkiot_x509_cert_parse(const uint8_t *der, size_t len, pkiot_x509_cert_t *out
     }
     memset(out, 0, sizeof *out);
     out->path_len = -1;
-    pkiot_der_init(&c, der, len);
-    rc = pkiot_der_next(&c, &cert);
-    if (rc != PKIOT_OK) {
-        return rc;
-    }
-    if (cert.tag != PKIOT_DER_SEQUENCE) {
-        return FMT;
-    }
-    rc = pkiot_der_finish(&c);
+    rc = pkiot_x509_whole_seq(der, len, &cert);
     if (rc != PKIOT_OK) {
         return rc;
     }
@@ -625,16 +606,14 @@ int pkiot_x509_cert_parse(const uint8_t *der, size_t len, pkiot_x509_cert_t *out
     if (rc != PKIOT_OK) {
         return rc;
     }
-    pkiot_der_enter(&alg, &a);
-    rc = pkiot_x509_expect(&a, PKIOT_DER_OID, &oid, FMT);
-    if (rc == PKIOT_OK && !pkiot_der_at_end(&a)) {
+    {
         pkiot_der_tlv_t par;
-        rc = pkiot_der_next(&a, &par);
-        out->sig_params.p = par.raw;
-        out->sig_params.len = par.raw_len;
-    }
-    if (rc == PKIOT_OK) {
-        rc = pkiot_x509_end(&a, FMT);
+        int has_par;
+        rc = pkiot_x509_alg_id(&alg, &oid, &par, &has_par, FMT);
+        if (rc == PKIOT_OK && has_par) {
+            out->sig_params.p = par.raw;
+            out->sig_params.len = par.raw_len;
+        }
     }
     if (rc == PKIOT_OK) {
         rc = pkiot_der_get_bitstring(&sig, &out->signature, &unused);

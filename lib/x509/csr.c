@@ -30,28 +30,38 @@ void pkiot_csr_init(pkiot_csr_ctx_t *ctx)
 
 /* --- extensions -------------------------------------------------------------------------- */
 
-/* extnID of a complete Extension TLV, after checking its shape. */
-static int ext_oid(const pkiot_slice_t *ext, pkiot_der_tlv_t *oid)
+/* Caller-supplied DER that must be exactly one SEQUENCE: @p in receives its contents. */
+static int open_seq(const pkiot_slice_t *der, pkiot_der_cursor_t *in)
 {
     pkiot_der_cursor_t c;
-    pkiot_der_cursor_t in;
     pkiot_der_tlv_t seq;
-    pkiot_der_tlv_t t;
-    int present = 0;
     int rc;
 
-    if (ext->p == NULL) {
+    if (der->p == NULL) {
         return PKIOT_E_INVALID_ARG;
     }
-    pkiot_der_init(&c, ext->p, ext->len);
+    pkiot_der_init(&c, der->p, der->len);
     rc = pkiot_x509_expect(&c, PKIOT_DER_SEQUENCE, &seq, PKIOT_E_INVALID_ARG);
     if (rc == PKIOT_OK) {
         rc = pkiot_der_finish(&c);
     }
+    if (rc == PKIOT_OK) {
+        pkiot_der_enter(&seq, in);
+    }
+    return rc;
+}
+
+/* extnID of a complete Extension TLV, after checking its shape. */
+static int ext_oid(const pkiot_slice_t *ext, pkiot_der_tlv_t *oid)
+{
+    pkiot_der_cursor_t in;
+    pkiot_der_tlv_t t;
+    int present = 0;
+    int rc = open_seq(ext, &in);
+
     if (rc != PKIOT_OK) {
         return rc;
     }
-    pkiot_der_enter(&seq, &in);
     rc = pkiot_x509_expect(&in, PKIOT_DER_OID, oid, PKIOT_E_INVALID_ARG);
     if (rc == PKIOT_OK) {
         rc = pkiot_der_optional(&in, PKIOT_DER_BOOLEAN, &t, &present);
@@ -281,24 +291,13 @@ int pkiot_csr_write_extensions(pkiot_der_writer_t *w, const pkiot_csr_params_t *
 
 static int check_attribute(const pkiot_slice_t *a)
 {
-    pkiot_der_cursor_t c;
     pkiot_der_cursor_t in;
-    pkiot_der_tlv_t seq;
     pkiot_der_tlv_t oid;
-    int rc;
+    int rc = open_seq(a, &in);
 
-    if (a->p == NULL) {
-        return PKIOT_E_INVALID_ARG;
-    }
-    pkiot_der_init(&c, a->p, a->len);
-    rc = pkiot_x509_expect(&c, PKIOT_DER_SEQUENCE, &seq, PKIOT_E_INVALID_ARG);
-    if (rc == PKIOT_OK) {
-        rc = pkiot_der_finish(&c);
-    }
     if (rc != PKIOT_OK) {
         return rc;
     }
-    pkiot_der_enter(&seq, &in);
     rc = pkiot_x509_expect(&in, PKIOT_DER_OID, &oid, PKIOT_E_INVALID_ARG);
     if (rc == PKIOT_OK) {
         rc = pkiot_x509_expect(&in, PKIOT_DER_SET, NULL, PKIOT_E_INVALID_ARG);

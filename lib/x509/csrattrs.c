@@ -121,8 +121,11 @@ static int single_value(const pkiot_der_tlv_t *values, uint32_t tag, pkiot_der_t
     return rc;
 }
 
-/* Extensions SEQUENCE (inside an extensionRequest): each becomes a required extension. */
-static int take_extensions(parse_state_t *st, const pkiot_der_tlv_t *values, int keep)
+/* Extensions SEQUENCE inside an extensionRequest (@p tmpl 0), or an RFC 9908
+ * ExtensionReqTemplate (@p tmpl 1): an extension with a value becomes a required extension,
+ * one without (templates only) a request for the client to supply it. Nothing is kept when
+ * @p keep is 0. */
+static int take_extensions(parse_state_t *st, const pkiot_der_tlv_t *values, int tmpl, int keep)
 {
     pkiot_der_tlv_t exts;
     pkiot_der_cursor_t c;
@@ -137,40 +140,11 @@ static int take_extensions(parse_state_t *st, const pkiot_der_tlv_t *values, int
         int has_value = 0;
         rc = pkiot_der_next(&c, &ext);
         if (rc == PKIOT_OK) {
-            rc = check_ext(&ext, 0, &id, &has_value);
+            rc = check_ext(&ext, tmpl, &id, &has_value);
         }
         if (rc == PKIOT_OK && keep) {
-            rc = push(st->out->extensions, &st->out->n_extensions, PKIOT_CSRATTRS_MAX_EXTENSIONS,
-                      ext.raw, ext.raw_len);
-        }
-        if (rc != PKIOT_OK) {
-            return rc;
-        }
-    }
-    return PKIOT_OK;
-}
-
-/* RFC 9908 ExtensionReqTemplate: values given -> required, absent -> the client supplies. */
-static int take_ext_templates(parse_state_t *st, const pkiot_der_tlv_t *values)
-{
-    pkiot_der_tlv_t seq;
-    pkiot_der_cursor_t c;
-    int rc = single_value(values, PKIOT_DER_SEQUENCE, &seq);
-    if (rc != PKIOT_OK) {
-        return rc;
-    }
-    pkiot_der_enter(&seq, &c);
-    while (!pkiot_der_at_end(&c)) {
-        pkiot_der_tlv_t ext;
-        pkiot_der_tlv_t id;
-        int has_value = 0;
-        rc = pkiot_der_next(&c, &ext);
-        if (rc == PKIOT_OK) {
-            rc = check_ext(&ext, 1, &id, &has_value);
-        }
-        if (rc == PKIOT_OK) {
             if (has_value) {
-                /* Same DER shape as an Extension: include as it is. */
+                /* A template entry with a value has the DER shape of an Extension. */
                 rc = push(st->out->extensions, &st->out->n_extensions,
                           PKIOT_CSRATTRS_MAX_EXTENSIONS, ext.raw, ext.raw_len);
             } else {
@@ -292,7 +266,7 @@ static int handle_attr(parse_state_t *st, const pkiot_der_tlv_t *attr)
             }
             st->extreq_seen = 1;
         }
-        return take_extensions(st, &values, st->in_template || !st->template_seen);
+        return take_extensions(st, &values, 0, st->in_template || !st->template_seen);
     }
     if (OID_IS(&type, PKIOT_OID_CRI_TEMPLATE)) {
         if (st->in_template) {
@@ -304,7 +278,7 @@ static int handle_attr(parse_state_t *st, const pkiot_der_tlv_t *attr)
         if (!st->in_template) {
             return FMT; /* only meaningful inside a template */
         }
-        return take_ext_templates(st, &values);
+        return take_extensions(st, &values, 1, 1);
     }
     if (OID_IS(&type, PKIOT_OID_CHALLENGE_PASSWORD)) {
         o->challenge_password = 1;
@@ -396,7 +370,6 @@ static int parse_name_template(parse_state_t *st, const pkiot_der_tlv_t *name)
 static int parse_spki_template(parse_state_t *st, const pkiot_der_tlv_t *tmpl)
 {
     pkiot_der_cursor_t c;
-    pkiot_der_cursor_t a;
     pkiot_der_tlv_t alg;
     pkiot_der_tlv_t oid;
     pkiot_der_tlv_t par;
@@ -416,15 +389,7 @@ static int parse_spki_template(parse_state_t *st, const pkiot_der_tlv_t *tmpl)
     if (rc != PKIOT_OK) {
         return rc;
     }
-    pkiot_der_enter(&alg, &a);
-    rc = pkiot_x509_expect(&a, PKIOT_DER_OID, &oid, FMT);
-    if (rc == PKIOT_OK && !pkiot_der_at_end(&a)) {
-        has_par = 1;
-        rc = pkiot_der_next(&a, &par);
-    }
-    if (rc == PKIOT_OK) {
-        rc = pkiot_x509_end(&a, FMT);
-    }
+    rc = pkiot_x509_alg_id(&alg, &oid, &par, &has_par, FMT);
     if (rc != PKIOT_OK) {
         return rc;
     }

@@ -1,4 +1,5 @@
 /* Distinguished names: RFC 4514 string -> DER Name, DER Name -> one-line text, comparison. */
+#include "../core/core_int.h"
 #include "oid.h"
 #include "x509_int.h"
 
@@ -96,20 +97,6 @@ int pkiot_x509_check_string(uint32_t tag, const uint8_t *p, size_t len, size_t m
     return max_chars == 0 || chars <= max_chars;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* --- DN string -> DER -------------------------------------------------------------------- */
 
 /* Characters a backslash may escape besides two hex digits (RFC 4514 "special"). */
@@ -136,8 +123,8 @@ static int scan_value(const char *s, size_t i, size_t *end, size_t *n, uint8_t *
         }
         if (c == '\\') {
             char d = s[i + 1];
-            int hi = hexval(d);
-            int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+            int hi = pkiot_hex_value(d);
+            int lo = hi >= 0 ? pkiot_hex_value(s[i + 2]) : -1;
             uint8_t b;
             if (hi >= 0 && lo >= 0) {
                 b = (uint8_t)(hi * 16 + lo);
@@ -176,13 +163,13 @@ static int scan_value(const char *s, size_t i, size_t *end, size_t *n, uint8_t *
 static int scan_hex(const char *s, size_t i, size_t *end, size_t *n, uint8_t *dst)
 {
     size_t len = 0;
-    while (hexval(s[i]) >= 0) {
-        int lo = hexval(s[i + 1]);
+    while (pkiot_hex_value(s[i]) >= 0) {
+        int lo = pkiot_hex_value(s[i + 1]);
         if (lo < 0) {
             return PKIOT_E_X509_DN_SYNTAX;
         }
         if (dst != NULL) {
-            dst[len] = (uint8_t)(hexval(s[i]) * 16 + lo);
+            dst[len] = (uint8_t)(pkiot_hex_value(s[i]) * 16 + lo);
         }
         len++;
         i += 2;
@@ -482,20 +469,10 @@ static int walk_rdn(const pkiot_der_tlv_t *rdn, outbuf_t *o)
 
 int pkiot_x509_name_check(const uint8_t *name, size_t len, pkiot_slice_t *contents)
 {
-    pkiot_der_cursor_t c;
     pkiot_der_cursor_t in;
     pkiot_der_tlv_t seq;
-    int rc;
+    int rc = pkiot_x509_whole_seq(name, len, &seq);
 
-    pkiot_der_init(&c, name, len);
-    rc = pkiot_der_next(&c, &seq);
-    if (rc != PKIOT_OK) {
-        return rc;
-    }
-    if (seq.tag != PKIOT_DER_SEQUENCE) {
-        return PKIOT_E_X509_FORMAT;
-    }
-    rc = pkiot_der_finish(&c);
     if (rc != PKIOT_OK) {
         return rc;
     }

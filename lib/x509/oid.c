@@ -399,3 +399,38 @@ int pkiot_x509_end(const pkiot_der_cursor_t *c, int fmt)
 {
     return pkiot_der_at_end(c) ? PKIOT_OK : fmt;
 }
+
+int pkiot_x509_whole_seq(const uint8_t *der, size_t len, pkiot_der_tlv_t *seq)
+{
+    pkiot_der_cursor_t c;
+    int rc;
+
+    pkiot_der_init(&c, der, len);
+    rc = pkiot_der_next(&c, seq);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    if (seq->tag != PKIOT_DER_SEQUENCE) {
+        return PKIOT_E_X509_FORMAT;
+    }
+    return pkiot_der_finish(&c);
+}
+
+int pkiot_x509_alg_id(const pkiot_der_tlv_t *alg, pkiot_der_tlv_t *oid, pkiot_der_tlv_t *par,
+                      int *has_par, int fmt)
+{
+    pkiot_der_cursor_t a;
+    int rc;
+
+    *has_par = 0;
+    pkiot_der_enter(alg, &a);
+    rc = pkiot_x509_expect(&a, PKIOT_DER_OID, oid, fmt);
+    if (rc == PKIOT_OK && !pkiot_der_at_end(&a)) {
+        *has_par = 1;
+        rc = pkiot_der_next(&a, par);
+    }
+    if (rc == PKIOT_OK) {
+        rc = pkiot_x509_end(&a, fmt);
+    }
+    return rc;
+}

@@ -1,4 +1,5 @@
 /* subjectAltName strings ("DNS:x", "IP:...", ...) -> GeneralName values. */
+#include "../core/core_int.h"
 #include "oid.h"
 #include "x509_int.h"
 
@@ -56,20 +57,6 @@ static int parse_ipv4(const char *s, size_t *used, uint8_t out[4])
     return 1;
 }
 
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* RFC 4291 §2.2 text forms: eight groups, "::" once, optional dotted-quad tail. */
 static int parse_ipv6(const char *s, uint8_t out[16])
 {
@@ -109,8 +96,8 @@ static int parse_ipv6(const char *s, uint8_t out[16])
         }
         unsigned v = 0;
         size_t d = 0;
-        while (hexdig(s[i]) >= 0) {
-            v = (v << 4) | (unsigned)hexdig(s[i]);
+        while (pkiot_hex_value(s[i]) >= 0) {
+            v = (v << 4) | (unsigned)pkiot_hex_value(s[i]);
             d++;
             i++;
             if (d > 4) {

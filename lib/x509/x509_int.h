@@ -38,6 +38,15 @@ int pkiot_x509_next(pkiot_der_cursor_t *c, pkiot_der_tlv_t *t, int fmt);
 int pkiot_x509_expect(pkiot_der_cursor_t *c, uint32_t tag, pkiot_der_tlv_t *t, int fmt);
 int pkiot_x509_end(const pkiot_der_cursor_t *c, int fmt);
 
+/** Read the one SEQUENCE TLV that spans exactly @p len bytes of @p der: DER errors as they
+ *  are, PKIOT_E_X509_FORMAT for another tag. */
+int pkiot_x509_whole_seq(const uint8_t *der, size_t len, pkiot_der_tlv_t *seq);
+
+/** Split an AlgorithmIdentifier TLV into its OID and its optional parameters (any one
+ *  element; *has_par tells whether present), with the module's format error @p fmt. */
+int pkiot_x509_alg_id(const pkiot_der_tlv_t *alg, pkiot_der_tlv_t *oid, pkiot_der_tlv_t *par,
+                      int *has_par, int fmt);
+
 /** Validate a SAN value for its type: PKIOT_OK or PKIOT_E_X509_SAN_SYNTAX. */
 int pkiot_x509_san_check(const pkiot_x509_san_t *san);
 

@@ -288,6 +288,18 @@ static int load_pk(pkiot_mbedtls_crypto_t *st, const pkiot_key_ref_t *key, mbedt
     return PKIOT_OK;
 }
 
+/* Parse a peer's SubjectPublicKeyInfo into an initialised @p pk. */
+static int load_spki(pkiot_mbedtls_crypto_t *st, const uint8_t *spki, size_t len,
+                     mbedtls_pk_context *pk)
+{
+    int ret = mbedtls_pk_parse_public_key(pk, spki, len);
+    if (ret != 0) {
+        st->last_error = ret;
+        return PKIOT_E_CRYPTO_KEY;
+    }
+    return PKIOT_OK;
+}
+
 int pkiot_mbedtls_key_to_pk(pkiot_mbedtls_crypto_t *st, const pkiot_key_ref_t *key,
                             mbedtls_pk_context *pk)
 {
@@ -696,15 +708,11 @@ static int c_verify_hash(void *ctx, const uint8_t *spki, size_t spki_len, pkiot_
     }
     mbedtls_pk_context pk;
     mbedtls_pk_init(&pk);
-    int rc;
-    int ret = mbedtls_pk_parse_public_key(&pk, spki, spki_len);
-    if (ret != 0) {
-        st->last_error = ret;
-        rc = PKIOT_E_CRYPTO_KEY;
-    } else if (sig_len == 0) {
+    int rc = load_spki(st, spki, spki_len, &pk);
+    if (rc == PKIOT_OK && sig_len == 0) {
         rc = PKIOT_E_CRYPTO_VERIFY;
-    } else {
-        ret = mbedtls_pk_verify(&pk, md_of(alg), hash, hash_len, sig, sig_len);
+    } else if (rc == PKIOT_OK) {
+        int ret = mbedtls_pk_verify(&pk, md_of(alg), hash, hash_len, sig, sig_len);
         if (ret == 0) {
             rc = PKIOT_OK;
         } else {
@@ -890,20 +898,19 @@ static int c_rsa_encrypt(void *ctx, const uint8_t *spki, size_t spki_len, const 
     }
     mbedtls_pk_context pk;
     mbedtls_pk_init(&pk);
-    int rc;
-    int ret = mbedtls_pk_parse_public_key(&pk, spki, spki_len);
-    if (ret != 0) {
-        st->last_error = ret;
-        rc = PKIOT_E_CRYPTO_KEY;
-    } else if (mbedtls_pk_get_type(&pk) != MBEDTLS_PK_RSA) {
-        rc = PKIOT_E_CRYPTO_KEY;
-    } else if (out_cap < mbedtls_pk_get_len(&pk)) {
-        rc = PKIOT_E_BUFFER_TOO_SMALL;
-    } else if (in_len + 11 > mbedtls_pk_get_len(&pk)) {
-        rc = PKIOT_E_INVALID_ARG;
-    } else {
-        ret = mbedtls_pk_encrypt(&pk, in, in_len, out, out_len, out_cap, pkiot_mbedtls_rng, st);
-        rc = ret == 0 ? PKIOT_OK : fail(st, ret);
+    int rc = load_spki(st, spki, spki_len, &pk);
+    if (rc == PKIOT_OK) {
+        if (mbedtls_pk_get_type(&pk) != MBEDTLS_PK_RSA) {
+            rc = PKIOT_E_CRYPTO_KEY;
+        } else if (out_cap < mbedtls_pk_get_len(&pk)) {
+            rc = PKIOT_E_BUFFER_TOO_SMALL;
+        } else if (in_len + 11 > mbedtls_pk_get_len(&pk)) {
+            rc = PKIOT_E_INVALID_ARG;
+        } else {
+            int ret = mbedtls_pk_encrypt(&pk, in, in_len, out, out_len, out_cap,
+                                         pkiot_mbedtls_rng, st);
+            rc = ret == 0 ? PKIOT_OK : fail(st, ret);
+        }
     }
     mbedtls_pk_free(&pk);
     return rc;
