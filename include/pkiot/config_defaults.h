@@ -12,6 +12,12 @@
 #ifndef PKIOT_EST
 #define PKIOT_EST 1
 #endif
+#ifndef PKIOT_EST_CSRATTRS
+#define PKIOT_EST_CSRATTRS PKIOT_EST
+#endif
+#ifndef PKIOT_EST_SERVERKEYGEN
+#define PKIOT_EST_SERVERKEYGEN PKIOT_EST
+#endif
 #ifndef PKIOT_CMP
 #define PKIOT_CMP 1
 #endif
@@ -64,6 +70,9 @@
 #endif
 #if !PKIOT_ENABLE_P256 && !PKIOT_ENABLE_P384 && !PKIOT_ENABLE_RSA
 #error "pkiot: enable at least one key type"
+#endif
+#if (PKIOT_EST_CSRATTRS || PKIOT_EST_SERVERKEYGEN) && !PKIOT_EST
+#error "pkiot: PKIOT_EST_CSRATTRS and PKIOT_EST_SERVERKEYGEN need PKIOT_EST"
 #endif
 #if PKIOT_SCEP && !PKIOT_ENABLE_RSA
 #error "pkiot: SCEP (RFC 8894) requires RSA keys: set PKIOT_ENABLE_RSA"

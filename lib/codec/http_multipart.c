@@ -1,6 +1,9 @@
 /* multipart/mixed reader (RFC 2046 §5.1) over a complete body. */
 #include "pkiot/http.h"
 
+/* Only EST /serverkeygen answers in multipart/mixed (PKIOT_EST_SERVERKEYGEN). */
+#if PKIOT_EST_SERVERKEYGEN
+
 #include <string.h>
 
 enum { MP_START = 0, MP_PART, MP_DONE, MP_ERROR };
@@ -241,3 +244,5 @@ int pkiot_multipart_next(pkiot_multipart_t *mp, pkiot_multipart_part_t *part)
     mp->state = close ? MP_DONE : MP_PART;
     return PKIOT_OK;
 }
+
+#endif /* PKIOT_EST_SERVERKEYGEN */

@@ -61,6 +61,10 @@ static int need_cacerts(const pkiot_ctx_t *ctx)
 static int est_start(pkiot_ctx_t *ctx)
 {
     pkiot_est_state_t *e = &ctx->est;
+    if ((!PKIOT_EST_SERVERKEYGEN && ctx->op == PKIOT_OP_SERVERKEYGEN) ||
+        (!PKIOT_EST_CSRATTRS && ctx->cfg->est.use_csrattrs)) {
+        return PKIOT_E_UNSUPPORTED;
+    }
     memset(e, 0, sizeof *e);
     e->step = PKIOT_EST_S_CACERTS;
     e->want_key_type = ctx->cfg->key_type != PKIOT_KEY_NONE ? ctx->cfg->key_type
@@ -141,13 +145,15 @@ static int est_prepare(pkiot_ctx_t *ctx)
             break;
         case PKIOT_EST_S_CSR:
             if (ctx->csr_len == 0) {
-                pkiot_csrattrs_t attrs;
                 const pkiot_csrattrs_t *ap = NULL;
+#if PKIOT_EST_CSRATTRS
                 /* Parsed again from the kept copy: the views must point into it. */
+                pkiot_csrattrs_t attrs;
                 if (e->csrattrs_len > 0 &&
                     pkiot_csrattrs_parse(ctx->cert, e->csrattrs_len, &attrs) == PKIOT_OK) {
                     ap = &attrs;
                 }
+#endif
                 rc = pkiot_engine_build_csr(ctx, e->csr_hash, ap);
                 if (rc != PKIOT_OK) {
                     return rc;
@@ -284,6 +290,7 @@ static int handle_cacerts(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
     return PKIOT_OK;
 }
 
+#if PKIOT_EST_CSRATTRS
 static int handle_csrattrs(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
 {
     pkiot_est_state_t *e = &ctx->est;
@@ -325,6 +332,7 @@ static int handle_csrattrs(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
     pkiot_engine_progress(ctx, "CSR attributes applied");
     return PKIOT_OK;
 }
+#endif /* PKIOT_EST_CSRATTRS */
 
 static int find_issued_cert(pkiot_ctx_t *ctx, const uint8_t *cms, size_t len)
 {
@@ -345,6 +353,7 @@ static int find_issued_cert(pkiot_ctx_t *ctx, const uint8_t *cms, size_t len)
     return last;
 }
 
+#if PKIOT_EST_SERVERKEYGEN
 static int handle_serverkeygen(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
 {
     const pkiot_crypto_port_t *cr = ctx->cfg->crypto;
@@ -400,6 +409,7 @@ static int handle_serverkeygen(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
     pkiot_engine_mark_dirty(ctx);
     return find_issued_cert(ctx, cms.p, cms.len);
 }
+#endif /* PKIOT_EST_SERVERKEYGEN */
 
 static int handle_enroll(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
 {
@@ -412,7 +422,11 @@ static int handle_enroll(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
         return PKIOT_E_HTTP_STATUS;
     }
     if (ctx->op == PKIOT_OP_SERVERKEYGEN) {
+#if PKIOT_EST_SERVERKEYGEN
         rc = handle_serverkeygen(ctx, rsp);
+#else
+        rc = PKIOT_E_UNSUPPORTED; /* refused by est_start() already */
+#endif
     } else {
         if (!pkiot_http_resp_content_type_is(rsp, "application/pkcs7-mime")) {
             return PKIOT_E_HTTP_CONTENT_TYPE;
@@ -453,7 +467,11 @@ static int est_handle(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
         rc = handle_cacerts(ctx, rsp);
         break;
     case PKIOT_EST_S_CSRATTRS:
+#if PKIOT_EST_CSRATTRS
         rc = handle_csrattrs(ctx, rsp);
+#else
+        rc = PKIOT_E_UNSUPPORTED; /* refused by est_start() already */
+#endif
         break;
     case PKIOT_EST_S_ENROLL:
         rc = handle_enroll(ctx, rsp);

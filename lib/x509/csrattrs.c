@@ -1,4 +1,9 @@
 /* EST CSR attributes (RFC 7030 §4.5.2 as corrected by RFC 8951, RFC 9908 templates). */
+#include "pkiot/config.h"
+
+/* Compiled out with EST /csrattrs support (PKIOT_EST_CSRATTRS). */
+#if PKIOT_EST_CSRATTRS
+
 #include "oid.h"
 #include "x509_int.h"
 
@@ -576,3 +581,5 @@ int pkiot_csrattrs_parse(const uint8_t *der, size_t len, pkiot_csrattrs_t *out)
     }
     return rc;
 }
+
+#endif /* PKIOT_EST_CSRATTRS */
