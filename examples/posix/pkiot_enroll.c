@@ -600,7 +600,7 @@ int main(int argc, char **argv)
                 char line[96];
                 snprintf(line, sizeof line, "%s: waiting %u ms",
                          pkiot_phase(&ctx) == PKIOT_PHASE_WAIT ? "server asked for time"
-                                                               : pkiot_strerror(ctx.last_error),
+                                                               : pkiot_strerror(pkiot_last_error(&ctx)),
                          (unsigned)wait);
                 progress(NULL, line);
                 poll(NULL, 0, (int)wait);

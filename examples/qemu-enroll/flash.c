@@ -52,7 +52,7 @@ static uint8_t s_image[QE_FLASH_SIZE] __attribute__((aligned(4)));
 static int s_fd = -1;
 static region_t s_ckpt = {"checkpoint", QE_CKPT_BASE, QE_CKPT_SLOT, {0}, {0}, {0}};
 static region_t s_cred = {"credentials", QE_CRED_BASE, QE_CRED_SLOT, {0}, {0}, {0}};
-static uint32_t s_saves, s_cut_at, s_cut_bytes;
+static uint32_t s_saves, s_cut_at, s_cut_bytes, s_cut_back;
 static uint8_t s_blob[QE_CRED_BLOB_MAX];
 
 static int write_through(size_t off, size_t len)
@@ -126,24 +126,28 @@ int qe_flash_open(const char *path)
     return 0;
 }
 
-void qe_flash_set_cut(uint32_t nth, uint32_t bytes)
+void qe_flash_set_cut(uint32_t nth, uint32_t bytes, uint32_t back)
 {
     s_cut_at = nth;
     s_cut_bytes = bytes;
+    s_cut_back = back;
 }
 
 static int region_save(region_t *r, const uint8_t *buf, size_t len)
 {
     int cut = s_cut_at != 0 && ++s_saves == s_cut_at;
+    size_t cost = pkiot_storage_mem_save_cost(&r->mem, len), at = s_cut_bytes;
     if (cut) {
-        pkiot_storage_mem_cut_power_after(&r->mem, s_cut_bytes);
+        if (s_cut_back != 0) {
+            at = s_cut_back < cost ? cost - s_cut_back : 0;
+        }
+        pkiot_storage_mem_cut_power_after(&r->mem, at);
     }
     int rc = r->raw.save(r->raw.ctx, buf, len);
     if (cut) {
         /* Power is gone: nothing after this point may reach the flash. */
         board_printf("flash: simulated power cut in save %u (%s), after %u of %u byte writes\n",
-                     (unsigned)s_cut_at, r->name, (unsigned)s_cut_bytes,
-                     (unsigned)pkiot_storage_mem_save_cost(&r->mem, len));
+                     (unsigned)s_cut_at, r->name, (unsigned)at, (unsigned)cost);
         board_exit(QE_EXIT_POWER_CUT);
     }
     return rc;

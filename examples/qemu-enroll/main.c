@@ -754,7 +754,7 @@ int main(void)
     if (frc != 0) {
         finish(QE_EXIT_FLASH, frc == -2 ? "flash image has the wrong size" : "flash image unusable");
     }
-    qe_flash_set_cut(qe_args.flash_cut_save, qe_args.flash_cut_bytes);
+    qe_flash_set_cut(qe_args.flash_cut_save, qe_args.flash_cut_bytes, qe_args.flash_cut_back);
     ports_init();
     s_link.armed = qe_args.linkdown_ms != 0;
 

@@ -20,7 +20,7 @@ qe_args_t qe_args;
 static int est_configure(pkiot_config_t *cfg, const qe_args_t *a)
 {
     cfg->est.label = a->label[0] != '\0' ? a->label : NULL;
-    cfg->est.fetch_cacerts = a->cacerts;
+    cfg->est.fetch_cacerts = a->cacerts != 0;
     return 0;
 }
 
@@ -139,14 +139,20 @@ static int set_arg(const char *k, size_t kl, const char *v, size_t vl)
         }
     }
     if (kl == 9 && memcmp(k, "flash_cut", 9) == 0) {
-        /* flash_cut=N:B */
+        /* flash_cut=K:B (after B byte writes) or K:-B (B byte writes before the end) */
         const char *colon = memchr(v, ':', vl);
-        if (colon == NULL ||
-            parse_u32(v, (size_t)(colon - v), &qe_args.flash_cut_save) != 0 ||
-            parse_u32(colon + 1, vl - (size_t)(colon - v) - 1, &qe_args.flash_cut_bytes) != 0) {
+        if (colon == NULL || parse_u32(v, (size_t)(colon - v), &qe_args.flash_cut_save) != 0) {
             return -1;
         }
-        return 0;
+        const char *b = colon + 1;
+        size_t bl = vl - (size_t)(colon - v) - 1;
+        if (bl > 0 && b[0] == '-') {
+            return parse_u32(b + 1, bl - 1, &qe_args.flash_cut_back) == 0 &&
+                           qe_args.flash_cut_back > 0
+                       ? 0
+                       : -1;
+        }
+        return parse_u32(b, bl, &qe_args.flash_cut_bytes);
     }
     return -2;
 }
@@ -170,11 +176,11 @@ int qe_args_parse(void)
     }
     /* Words without '=' (QEMU puts the image file name first) are not arguments. */
     for (const char *p = line; *p != '\0';) {
-        while (*p == ' ') {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
             p++;
         }
         const char *w = p;
-        while (*p != '\0' && *p != ' ') {
+        while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
             p++;
         }
         size_t wl = (size_t)(p - w);

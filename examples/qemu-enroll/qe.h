@@ -66,6 +66,7 @@ typedef struct qe_args {
     uint32_t max_sleep_ms;    /* cap every sleep; the engine clock then jumps to the wake time */
     uint32_t flash_cut_save;  /* simulate a power cut inside this flash save (1-based) */
     uint32_t flash_cut_bytes; /* ... after this many byte writes */
+    uint32_t flash_cut_back;  /* ... or this many before the end of that save */
     uint32_t hold_ms;         /* pause after each milestone line (deterministic kill points) */
 } qe_args_t;
 
@@ -107,8 +108,9 @@ typedef struct qe_cred {
 int qe_flash_open(const char *path);
 /** Storage port on the checkpoint A/B slots. */
 void qe_flash_checkpoint_port(pkiot_storage_port_t *port);
-/** Test knob: the @p nth flash save (counted from 1) stops after @p bytes byte writes. */
-void qe_flash_set_cut(uint32_t nth, uint32_t bytes);
+/** Test knob: the @p nth flash save (counted from 1) stops after @p bytes byte writes, or
+ *  @p back byte writes before its end when @p back is nonzero. */
+void qe_flash_set_cut(uint32_t nth, uint32_t bytes, uint32_t back);
 /** Slot ('A'/'B', or '-') and sequence number of the newest slot of the checkpoint area. */
 void qe_flash_checkpoint_slot(char *slot, uint32_t *seq);
 /** @return 0 loaded, 1 nothing installed, -1 error. */

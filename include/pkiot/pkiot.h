@@ -276,6 +276,10 @@ pkiot_slice_t pkiot_result_ca_certs(const pkiot_ctx_t *ctx);
 /** The device key used for the certificate (generated, existing or server-generated). */
 const pkiot_key_ref_t *pkiot_result_key(const pkiot_ctx_t *ctx);
 
+/** The error behind the current state: the failure after an error return, or the reason for
+ *  a retry while pkiot_phase() is PKIOT_PHASE_BACKOFF. PKIOT_OK when there is none. */
+int pkiot_last_error(const pkiot_ctx_t *ctx);
+
 /** Last HTTP status received (0 if none). */
 int pkiot_http_status(const pkiot_ctx_t *ctx);
 

@@ -832,6 +832,11 @@ const pkiot_key_ref_t *pkiot_result_key(const pkiot_ctx_t *ctx)
     return ctx->key_valid ? &ctx->key : NULL;
 }
 
+int pkiot_last_error(const pkiot_ctx_t *ctx)
+{
+    return ctx->last_error;
+}
+
 int pkiot_http_status(const pkiot_ctx_t *ctx)
 {
     return ctx->http_status;

@@ -529,7 +529,7 @@ static void test_5xx_and_cut_are_retried_with_backoff(void **state)
     assert_true(wake - now >= 500 && wake - now <= 1000);
     now = wake;
     assert_int_equal(run(&now), PKIOT_SLEEP);
-    assert_int_equal(g_ctx.last_error, PKIOT_E_HTTP_TRUNCATED);
+    assert_int_equal(pkiot_last_error(&g_ctx), PKIOT_E_HTTP_TRUNCATED);
     wake = pkiot_wake_at(&g_ctx);
     assert_true(wake - now >= 1000 && wake - now <= 2000); /* doubled */
     now = wake;
@@ -569,7 +569,7 @@ static void test_timeout_is_transient(void **state)
         now += 100;
     }
     assert_int_equal(rc, PKIOT_SLEEP);
-    assert_int_equal(g_ctx.last_error, PKIOT_E_TIMEOUT);
+    assert_int_equal(pkiot_last_error(&g_ctx), PKIOT_E_TIMEOUT);
     now = pkiot_wake_at(&g_ctx);
     assert_int_equal(run(&now), PKIOT_DONE);
 }
