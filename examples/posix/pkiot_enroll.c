@@ -542,7 +542,11 @@ int main(int argc, char **argv)
         /* Renew only when due: 2/3 of the validity, moved earlier by a per-certificate
          * jitter so a fleet does not renew in the same second. */
         pkiot_x509_cert_t cur;
-        if (pkiot_x509_cert_parse(cert_der, cert_len, &cur) != PKIOT_OK) {
+        pkiot_der_cursor_t first;
+        pkiot_der_tlv_t leaf;
+        pkiot_der_init(&first, cert_der, cert_len); /* the file may hold a chain: leaf first */
+        if (pkiot_der_next(&first, &leaf) != PKIOT_OK ||
+            pkiot_x509_cert_parse(leaf.raw, leaf.raw_len, &cur) != PKIOT_OK) {
             fprintf(stderr, "pkiot-enroll: %s is not a certificate\n", opt.cert);
             return EXIT_NOINPUT;
         }
@@ -570,6 +574,13 @@ int main(int argc, char **argv)
                 rc = pkiot_enroll_start(&ctx, op);
             } else if (rc == PKIOT_OK) {
                 progress(NULL, "resuming from saved state");
+                /* This program is run by the caller's scheduler when it is time: a wait the
+                 * server asked for before is not repeated here (it was reported with 75). */
+                pkiot_wake_now(&ctx);
+                if (pkiot_operation(&ctx) != op) {
+                    progress(NULL, "the saved state belongs to another operation: continuing it");
+                    op = pkiot_operation(&ctx);
+                }
             }
         } else {
             rc = pkiot_enroll_start(&ctx, op);
@@ -634,9 +645,14 @@ int main(int argc, char **argv)
             return EXIT_CANTCREAT;
         }
         progress(NULL, "CA certificates written");
+        pkiot_forget(&ctx);
         return 0;
     }
     pkiot_slice_t cert = pkiot_result_cert(&ctx);
+    if (cert.len == 0 || opt.out == NULL) {
+        fprintf(stderr, "pkiot-enroll: no certificate to write\n");
+        return EXIT_SOFTWARE;
+    }
     if (write_pem(opt.out, "CERTIFICATE", cert.p, cert.len, 0644) != 0) {
         return EXIT_CANTCREAT;
     }

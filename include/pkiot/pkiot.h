@@ -145,7 +145,7 @@ typedef struct pkiot_config {
     uint32_t backoff_base_ms;  /**< first retry delay (0: 2000) */
     uint32_t backoff_max_ms;   /**< cap of the exponential backoff (0: 300000) */
     uint32_t io_timeout_ms;    /**< one request/response exchange (0: 30000) */
-    uint32_t default_retry_after_s; /**< when a 202/503 carries no usable Retry-After (0: 60) */
+    uint32_t default_retry_after_s; /**< when a 202 carries no usable Retry-After (0: 60) */
 
     pkiot_est_config_t est;
 } pkiot_config_t;
@@ -207,9 +207,9 @@ typedef struct pkiot_ctx {
     int64_t wake_unix;
     uint32_t wait_s;
     uint32_t attempts;
-    int conn_open, send_basic_auth;
+    int conn_open, send_basic_auth, resume_wait;
     size_t tx_len, tx_off, rx_len;
-    size_t csr_len, cert_len, ca_len;
+    size_t csr_len, cert_len, ca_len, ca_anchor_len;
     uint16_t http_status;
     uint16_t port;
     int use_tls;
@@ -237,9 +237,13 @@ int pkiot_init(pkiot_ctx_t *ctx, const pkiot_config_t *cfg, uint8_t *work, size_
 int pkiot_enroll_start(pkiot_ctx_t *ctx, pkiot_operation_t op);
 
 /**
- * Continue from the checkpoint in the storage port.
+ * Continue from the checkpoint in the storage port. When the server had asked for time
+ * (EST 202 + Retry-After), the first pkiot_step() returns PKIOT_SLEEP until the rest of
+ * that time has passed (pkiot_wake_now() overrides).
  * @return PKIOT_OK (call pkiot_step()), PKIOT_E_STORAGE_EMPTY (nothing to resume),
- *         PKIOT_E_CKPT_* (corrupt, foreign or other-protocol blob; nothing was applied).
+ *         PKIOT_E_STORAGE_IO, PKIOT_E_UNSUPPORTED (the protocol refuses the stored
+ *         operation in this build), PKIOT_E_CKPT_* (corrupt, foreign or other-protocol blob;
+ *         nothing was applied).
  */
 int pkiot_resume(pkiot_ctx_t *ctx);
 
@@ -254,6 +258,16 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms);
 /** Current phase: tells a PKIOT_SLEEP for a retry backoff (PKIOT_PHASE_BACKOFF) from one the
  *  server asked for (PKIOT_PHASE_WAIT). */
 pkiot_phase_t pkiot_phase(const pkiot_ctx_t *ctx);
+
+/**
+ * The application's scheduler decided it is time: proceed at once even though the server's
+ * Retry-After (restored by pkiot_resume(), or received in this run) has not passed, or a
+ * backoff is running. Use sparingly: servers may refuse early requests.
+ */
+void pkiot_wake_now(pkiot_ctx_t *ctx);
+
+/** The operation under way (after pkiot_resume(): the one the checkpoint holds). */
+pkiot_operation_t pkiot_operation(const pkiot_ctx_t *ctx);
 
 /** Monotonic time (same clock as pkiot_step) at which to call pkiot_step() again. */
 uint32_t pkiot_wake_at(const pkiot_ctx_t *ctx);

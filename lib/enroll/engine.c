@@ -28,6 +28,7 @@
 /* A server may not park a device for longer than a day per answer; larger Retry-After
  * values are clamped so a bogus header cannot brick renewal. */
 #define MAX_RETRY_AFTER_S 86400u
+#define MIN_RETRY_AFTER_S 1u
 
 static const pkiot_proto_ops_t *const proto_table[] = {
 #if PKIOT_EST
@@ -115,6 +116,11 @@ int pkiot_engine_later(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
     }
     if (delay > MAX_RETRY_AFTER_S) {
         delay = MAX_RETRY_AFTER_S;
+    }
+    /* "Retry-After: 0" or a past date must not become a request loop (and a flash write
+     * per request). */
+    if (delay < MIN_RETRY_AFTER_S) {
+        delay = MIN_RETRY_AFTER_S;
     }
     ctx->wake_ms = ctx->now_ms + delay * 1000u;
     ctx->wake_unix = now_unix > 0 ? now_unix + (int64_t)delay : 0;
@@ -250,8 +256,8 @@ int pkiot_engine_accept_cert(pkiot_ctx_t *ctx, const uint8_t *cert, size_t len)
         n_anchors = split_certs(cfg->trust_anchors, cfg->trust_anchors_len, anchors,
                                 ENGINE_MAX_CHAIN);
     } else {
-        memcpy(anchors, inter, n_inter * sizeof inter[0]);
-        n_anchors = n_inter;
+        /* Bootstrap: only the CA certificates the application confirmed are anchors. */
+        n_anchors = split_certs(ctx->ca, ctx->ca_anchor_len, anchors, ENGINE_MAX_CHAIN);
     }
     pkiot_x509_chain_result_t res;
     rc = pkiot_x509_chain_check(&c, inter, n_inter, anchors, n_anchors,
@@ -384,6 +390,7 @@ static void reset_run(pkiot_ctx_t *ctx)
     ctx->csr_len = 0;
     ctx->cert_len = 0;
     ctx->ca_len = 0;
+    ctx->ca_anchor_len = 0;
     ctx->attempts = 0;
     ctx->wake_unix = 0;
     ctx->wait_s = 0;
@@ -423,11 +430,9 @@ int pkiot_resume(pkiot_ctx_t *ctx)
     }
     size_t len = 0;
     int rc = st->load(st->ctx, ctx->ckpt, PKIOT_CKPT_MAX, &len);
-    if (rc == PKIOT_E_BUFFER_TOO_SMALL) {
-        return PKIOT_E_CKPT_CORRUPT;
-    }
     if (rc != PKIOT_OK) {
-        return rc;
+        pkiot_zeroize(ctx->ckpt, PKIOT_CKPT_MAX); /* a partly loaded blob may hold a key */
+        return rc == PKIOT_E_BUFFER_TOO_SMALL ? PKIOT_E_CKPT_CORRUPT : rc;
     }
     pkiot_ckpt_reader_t r;
     rc = pkiot_ckpt_open(&r, ctx->ckpt, len);
@@ -443,7 +448,8 @@ int pkiot_resume(pkiot_ctx_t *ctx)
     uint32_t wait_s = 0;
     if (rc == PKIOT_OK && pkiot_ckpt_get(&r, PKIOT_CKPT_T_KEY, &key) == PKIOT_OK) {
         if (pkiot_ckpt_get(&r, PKIOT_CKPT_T_KEY_TYPE, &key_type) != PKIOT_OK ||
-            key_type.len != 1 || key.len == 0 || key.len > PKIOT_KEY_REF_MAX) {
+            key_type.len != 1 || key_type.p[0] == PKIOT_KEY_NONE ||
+            key_type.p[0] > PKIOT_KEY_RSA_4096 || key.len == 0 || key.len > PKIOT_KEY_REF_MAX) {
             rc = PKIOT_E_CKPT_CORRUPT;
         }
     }
@@ -491,6 +497,9 @@ int pkiot_resume(pkiot_ctx_t *ctx)
         ctx->wake_unix = wake;
         ctx->wait_s = wait_s;
         ctx->phase = PKIOT_PHASE_PREPARE;
+        /* A server that said "come back at T" is obeyed after a reboot too; the wake time is
+         * set at the first pkiot_step(), when the monotonic clock is known. */
+        ctx->resume_wait = wait_s > 0;
     } else {
         reset_run(ctx);
         ctx->phase = PKIOT_PHASE_IDLE;
@@ -499,9 +508,22 @@ int pkiot_resume(pkiot_ctx_t *ctx)
     return rc;
 }
 
+/* The request buffer may hold Basic credentials and the receive staging bytes of a
+ * server-generated key: nothing of it outlives an exchange that ended. */
+static void wipe_request(pkiot_ctx_t *ctx)
+{
+    pkiot_zeroize(ctx->tx, PKIOT_TX_BUF_SIZE);
+    ctx->tx_len = 0;
+    ctx->tx_off = 0;
+}
+
 static int fail(pkiot_ctx_t *ctx, int rc)
 {
     pkiot_engine_close(ctx);
+    wipe_request(ctx);
+    /* The key stays in the checkpoint for a later resume; no copy stays in RAM. */
+    pkiot_zeroize(&ctx->key, sizeof ctx->key);
+    ctx->key_valid = 0;
     ctx->phase = PKIOT_PHASE_FAILED;
     ctx->last_error = rc;
     return rc;
@@ -532,6 +554,7 @@ static int is_transient(int rc, int http_status)
 static int transient(pkiot_ctx_t *ctx, int rc)
 {
     pkiot_engine_close(ctx);
+    wipe_request(ctx);
     ctx->attempts++;
     ctx->last_error = rc;
     const pkiot_config_t *cfg = ctx->cfg;
@@ -573,7 +596,9 @@ static int write_request(pkiot_ctx_t *ctx)
     h.content_type = q->content_type;
     h.accept = q->accept;
     h.user_agent = "pkiot/" PKIOT_VERSION_STRING;
-    if (ctx->send_basic_auth && cfg->http_user != NULL) {
+    /* RFC 7030 §3.2.3: credentials go only to a server TLS has authenticated. */
+    if (ctx->send_basic_auth && cfg->http_user != NULL && ctx->use_tls &&
+        !ctx->tparams.insecure_bootstrap) {
         h.user = cfg->http_user;
         h.password = cfg->http_password != NULL ? cfg->http_password : "";
     }
@@ -615,7 +640,17 @@ static int finish_exchange(pkiot_ctx_t *ctx, int closed)
     if (closed || !ctx->http.keep_alive) {
         pkiot_engine_close(ctx);
     }
-    int rc = ops->handle(ctx, &ctx->http);
+    pkiot_slice_t ra;
+    int rc;
+    /* RFC 9110 §15.6.4: an overloaded server says when to come back; obey it for every
+     * protocol instead of backing off on our own schedule. */
+    if (ctx->http.status == 503 &&
+        pkiot_http_resp_field(&ctx->http, PKIOT_HTTP_F_RETRY_AFTER, &ra) == PKIOT_OK) {
+        pkiot_engine_keep_text(ctx, ctx->rx, ctx->rx_len);
+        rc = pkiot_engine_later(ctx, &ctx->http);
+    } else {
+        rc = ops->handle(ctx, &ctx->http);
+    }
     if (rc == PKIOT_OK) {
         ctx->attempts = 0;
         ctx->phase = PKIOT_PHASE_PREPARE;
@@ -631,6 +666,7 @@ static int finish_exchange(pkiot_ctx_t *ctx, int closed)
         if (rc == PKIOT_DONE) {
             ctx->phase = PKIOT_PHASE_DONE;
         }
+        ctx->attempts = 0; /* the server answered: earlier network trouble is history */
         return rc;
     }
     if (is_transient(rc, ctx->http_status)) {
@@ -648,6 +684,20 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
     const pkiot_transport_port_t *tp = cfg->transport;
     const pkiot_proto_ops_t *ops = find_ops(cfg->protocol);
     ctx->now_ms = now_ms;
+    if (ctx->resume_wait) {
+        ctx->resume_wait = 0;
+        int64_t unix_now = pkiot_engine_unix_now(ctx);
+        int64_t left = ctx->wait_s; /* no wall clock: wait the whole interval again */
+        if (ctx->wake_unix > 0 && unix_now > 0) {
+            left = ctx->wake_unix - unix_now;
+        }
+        if (left > 0 && ctx->phase == PKIOT_PHASE_PREPARE) {
+            ctx->wake_ms = now_ms + (uint32_t)(left > (int64_t)MAX_RETRY_AFTER_S
+                                                   ? MAX_RETRY_AFTER_S
+                                                   : left) * 1000u;
+            ctx->phase = PKIOT_PHASE_WAIT;
+        }
+    }
     /* Bounded: each pass either returns or moves to another phase. */
     for (int pass = 0; pass < 32; pass++) {
         int rc;
@@ -694,7 +744,7 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
             }
             rc = write_request(ctx);
             if (rc != PKIOT_OK) {
-                return fail(ctx, rc);
+                return fail(ctx, rc); /* fail() wipes the partly written head */
             }
             ctx->deadline_ms = now_ms + cfg_or(cfg->io_timeout_ms, DEFAULT_IO_TIMEOUT_MS);
             ctx->phase = ctx->conn_open ? PKIOT_PHASE_SEND : PKIOT_PHASE_CONNECT;
@@ -710,6 +760,9 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
                 return rc;
             }
             ctx->conn_open = 1;
+            if (rc > 0) {
+                return fail(ctx, PKIOT_E_INTERNAL); /* a port outside its contract */
+            }
             if (rc != PKIOT_OK) {
                 return is_transient(rc, 0) ? transient(ctx, rc) : fail(ctx, rc);
             }
@@ -718,11 +771,14 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
         case PKIOT_PHASE_SEND:
             while (ctx->tx_off < ctx->tx_len) {
                 rc = tp->send(tp->ctx, ctx->tx + ctx->tx_off, ctx->tx_len - ctx->tx_off, &n);
+                if (rc == PKIOT_OK && n == 0) {
+                    rc = PKIOT_WANT_WRITE; /* nothing accepted: wait rather than spin */
+                }
                 if (rc == PKIOT_WANT_READ || rc == PKIOT_WANT_WRITE) {
                     return io_timed_out(ctx) ? transient(ctx, PKIOT_E_TIMEOUT) : rc;
                 }
                 if (rc != PKIOT_OK) {
-                    return transient(ctx, rc);
+                    return transient(ctx, rc > 0 ? PKIOT_E_INTERNAL : rc);
                 }
                 ctx->tx_off += n;
             }
@@ -756,6 +812,8 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
             size_t used = 0;
             rc = closed ? pkiot_http_resp_finish(&ctx->http)
                         : pkiot_http_resp_feed(&ctx->http, ctx->tx, n, &used);
+            /* The parser copied what it needs; the raw bytes may be a private key. */
+            pkiot_zeroize(ctx->tx, n);
             if (rc == PKIOT_WANT_READ) {
                 if (closed) {
                     return transient(ctx, PKIOT_E_HTTP_TRUNCATED);
@@ -793,6 +851,19 @@ int64_t pkiot_wake_unix(const pkiot_ctx_t *ctx)
     return ctx->wake_unix;
 }
 
+void pkiot_wake_now(pkiot_ctx_t *ctx)
+{
+    ctx->resume_wait = 0;
+    if (ctx->phase == PKIOT_PHASE_WAIT || ctx->phase == PKIOT_PHASE_BACKOFF) {
+        ctx->phase = PKIOT_PHASE_PREPARE;
+    }
+}
+
+pkiot_operation_t pkiot_operation(const pkiot_ctx_t *ctx)
+{
+    return ctx->op;
+}
+
 pkiot_phase_t pkiot_phase(const pkiot_ctx_t *ctx)
 {
     return ctx->phase;
@@ -802,6 +873,7 @@ void pkiot_abort(pkiot_ctx_t *ctx)
 {
     if (ctx != NULL && ctx->cfg != NULL) {
         pkiot_engine_close(ctx);
+        wipe_request(ctx);
         ctx->phase = PKIOT_PHASE_IDLE;
     }
 }

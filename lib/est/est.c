@@ -61,9 +61,15 @@ static int need_cacerts(const pkiot_ctx_t *ctx)
 static int est_start(pkiot_ctx_t *ctx)
 {
     pkiot_est_state_t *e = &ctx->est;
+    const pkiot_crypto_port_t *cr = ctx->cfg->crypto;
     if ((!PKIOT_EST_SERVERKEYGEN && ctx->op == PKIOT_OP_SERVERKEYGEN) ||
-        (!PKIOT_EST_CSRATTRS && ctx->cfg->est.use_csrattrs)) {
+        (!PKIOT_EST_CSRATTRS && ctx->cfg->est.use_csrattrs) ||
+        (ctx->op == PKIOT_OP_SERVERKEYGEN && cr->key_import == NULL) ||
+        (ctx->cfg->bootstrap && cr->hash == NULL)) {
         return PKIOT_E_UNSUPPORTED;
+    }
+    if (!ctx->use_tls) {
+        return PKIOT_E_HTTP_URL; /* RFC 7030 §3.3: EST runs over HTTPS only */
     }
     memset(e, 0, sizeof *e);
     e->step = PKIOT_EST_S_CACERTS;
@@ -279,6 +285,7 @@ static int handle_cacerts(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
         ctx->tparams.insecure_bootstrap = 0;
         ctx->tparams.trust_anchors = ctx->ca;
         ctx->tparams.trust_anchors_len = ctx->ca_len;
+        ctx->ca_anchor_len = ctx->ca_len;
         pkiot_engine_close(ctx);
         pkiot_engine_mark_dirty(ctx);
     }
@@ -294,13 +301,13 @@ static int handle_cacerts(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
 static int handle_csrattrs(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
 {
     pkiot_est_state_t *e = &ctx->est;
-    e->csrattrs_done = 1;
-    e->step = PKIOT_EST_S_KEY;
-    if (rsp->status == 204 || rsp->status == 404 || ctx->rx_len == 0) {
-        return PKIOT_OK; /* RFC 7030 §4.5.2: no attributes to apply */
+    if (rsp->status == 204 || rsp->status == 404 || (rsp->status == 200 && ctx->rx_len == 0)) {
+        e->csrattrs_done = 1; /* RFC 7030 §4.5.2: no attributes to apply */
+        e->step = PKIOT_EST_S_KEY;
+        return PKIOT_OK;
     }
     if (rsp->status != 200) {
-        return PKIOT_E_HTTP_STATUS;
+        return PKIOT_E_HTTP_STATUS; /* 5xx: asked again after the backoff */
     }
     size_t len = 0;
     int rc = decode_body(ctx, ctx->rx, ctx->rx_len, &len);
@@ -329,32 +336,48 @@ static int handle_csrattrs(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
     }
     memmove(ctx->cert, ctx->rx, len);
     e->csrattrs_len = len;
+    e->csrattrs_done = 1;
+    e->step = PKIOT_EST_S_KEY;
     pkiot_engine_progress(ctx, "CSR attributes applied");
     return PKIOT_OK;
 }
 #endif /* PKIOT_EST_CSRATTRS */
 
+/* The response may carry CA certificates besides the new one: those become intermediates
+ * for the chain check (they never become trust anchors), and the end-entity certificates
+ * are tried against the key, reporting the leaf's own error when none is accepted. */
 static int find_issued_cert(pkiot_ctx_t *ctx, const uint8_t *cms, size_t len)
 {
     pkiot_cms_certs_t it;
     pkiot_slice_t c;
+    pkiot_x509_cert_t x;
     int rc = pkiot_cms_certs_init(&it, cms, len);
-    int last = PKIOT_E_CMS_NO_CERTS;
-    /* The response may also carry CA certificates: take the one for our key. */
     while (rc == PKIOT_OK && (rc = pkiot_cms_certs_next(&it, &c)) == PKIOT_OK) {
-        last = pkiot_engine_accept_cert(ctx, c.p, c.len);
-        if (last == PKIOT_OK) {
-            return PKIOT_OK;
+        if (pkiot_x509_cert_parse(c.p, c.len, &x) == PKIOT_OK && x.is_ca &&
+            c.len <= PKIOT_CA_CERTS_MAX - ctx->ca_len) {
+            memmove(ctx->ca + ctx->ca_len, c.p, c.len);
+            ctx->ca_len += c.len;
         }
     }
     if (rc != PKIOT_DONE) {
         return rc;
     }
-    return last;
+    int last = PKIOT_E_CERT_KEY_MISMATCH;
+    rc = pkiot_cms_certs_init(&it, cms, len);
+    while (rc == PKIOT_OK && (rc = pkiot_cms_certs_next(&it, &c)) == PKIOT_OK) {
+        if (pkiot_x509_cert_parse(c.p, c.len, &x) == PKIOT_OK && x.is_ca) {
+            continue;
+        }
+        last = pkiot_engine_accept_cert(ctx, c.p, c.len);
+        if (last == PKIOT_OK) {
+            return PKIOT_OK;
+        }
+    }
+    return rc != PKIOT_DONE ? rc : last;
 }
 
 #if PKIOT_EST_SERVERKEYGEN
-static int handle_serverkeygen(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
+static int take_server_key(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
 {
     const pkiot_crypto_port_t *cr = ctx->cfg->crypto;
     pkiot_slice_t ct;
@@ -387,7 +410,6 @@ static int handle_serverkeygen(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
         return rc < 0 ? rc : PKIOT_E_HTTP_MULTIPART;
     }
     if (key.len == 0 || cms.len == 0) {
-        pkiot_zeroize((void *)(uintptr_t)key.p, key.len);
         return PKIOT_E_EST_BAD_RESPONSE;
     }
     /* The key that signed the CSR only proved possession for this request; the server's key
@@ -400,14 +422,22 @@ static int handle_serverkeygen(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
     pkiot_zeroize(&ctx->key, sizeof ctx->key);
     ctx->key_valid = 0;
     rc = cr->key_import(cr->ctx, key.p, key.len, &ctx->key);
-    /* The server-generated key arrived in the clear inside TLS: wipe the copy at once. */
-    pkiot_zeroize((void *)(uintptr_t)key.p, key.len);
     if (rc != PKIOT_OK) {
         return rc;
     }
     ctx->key_valid = 1;
     pkiot_engine_mark_dirty(ctx);
     return find_issued_cert(ctx, cms.p, cms.len);
+}
+
+static int handle_serverkeygen(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
+{
+    int rc = take_server_key(ctx, rsp);
+    /* The key arrived in the clear inside TLS, as base64 and decoded in place: whatever
+     * happened, nothing of the receive buffer survives (the certificate was copied out). */
+    pkiot_zeroize(ctx->rx, PKIOT_RX_BUF_SIZE);
+    ctx->rx_len = 0;
+    return rc;
 }
 #endif /* PKIOT_EST_SERVERKEYGEN */
 
@@ -445,15 +475,36 @@ static int handle_enroll(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
     return PKIOT_DONE;
 }
 
+/* The auth-scheme token "Basic", case-insensitively (RFC 9110 §11.1). */
+static int is_basic(pkiot_slice_t s)
+{
+    static const char basic[] = "basic";
+    if (s.len != sizeof basic - 1) {
+        return 0;
+    }
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.p[i];
+        if (c >= 'A' && c <= 'Z') {
+            c = (uint8_t)(c + ('a' - 'A'));
+        }
+        if (c != (uint8_t)basic[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int est_handle(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
 {
     pkiot_est_state_t *e = &ctx->est;
     if (rsp->status == 401) {
         pkiot_slice_t scheme;
-        /* RFC 7030 §3.2.3: send credentials once when the server asks for Basic. */
+        /* RFC 7030 §3.2.3: send credentials once when the server asks for Basic, and only
+         * to a server TLS has authenticated (never during bootstrap). */
         if (ctx->cfg->http_user != NULL && !ctx->send_basic_auth &&
+            !ctx->tparams.insecure_bootstrap &&
             pkiot_http_resp_field(rsp, PKIOT_HTTP_F_AUTH_SCHEME, &scheme) == PKIOT_OK &&
-            scheme.len == 5 && (scheme.p[0] | 0x20) == 'b') {
+            is_basic(scheme)) {
             ctx->send_basic_auth = 1;
             pkiot_engine_progress(ctx, "server asked for HTTP Basic credentials");
             return PKIOT_OK;

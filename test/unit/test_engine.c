@@ -147,6 +147,7 @@ typedef enum {
     R_401,            /* 401 with a Basic challenge */
     R_202,            /* 202 Retry-After: 30 */
     R_503,            /* 503 with a text body */
+    R_503_LATER,      /* 503 with Retry-After: 120 */
     R_400,            /* 400 with a text body */
     R_CUT,            /* close after half of a 200 response */
     R_BAD_TYPE,       /* 200 text/html */
@@ -239,6 +240,10 @@ static void serve(const char *body, size_t body_len, int auth)
         break;
     case R_503:
         respond("HTTP/1.1 503 Service Unavailable\r\n", (const uint8_t *)"busy", 4);
+        break;
+    case R_503_LATER:
+        respond("HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120\r\n",
+                (const uint8_t *)"maintenance", 11);
         break;
     case R_400:
         respond("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\n",
@@ -509,10 +514,66 @@ static void test_202_then_resume_resends_same_csr(void **state)
     memset(&g_ctx, 0xEE, sizeof g_ctx);
     assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
     assert_int_equal(pkiot_resume(&g_ctx), PKIOT_OK);
+    /* The server's 30 s still apply after the reboot (the wall clock has not moved). */
+    uint32_t boot = 100;
+    assert_int_equal(pkiot_step(&g_ctx, boot), PKIOT_SLEEP);
+    assert_int_equal(pkiot_phase(&g_ctx), PKIOT_PHASE_WAIT);
+    assert_int_equal(pkiot_wake_at(&g_ctx), boot + 30000u);
+    assert_int_equal(srv.requests, 0);
+    now = pkiot_wake_at(&g_ctx);
     assert_int_equal(run(&now), PKIOT_DONE);
     assert_int_equal(srv.last_csr_len, csr_len);
     assert_memory_equal(srv.last_csr, csr, csr_len);
     assert_cert_for_result_key();
+}
+
+static void test_wake_now_overrides_the_wait(void **state)
+{
+    (void)state;
+    const reply_t r[] = {R_202};
+    script(r, 1);
+    start();
+    uint32_t now = 0;
+    assert_int_equal(run(&now), PKIOT_SLEEP);
+    const reply_t r2[] = {R_ISSUE};
+    script(r2, 1);
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+    assert_int_equal(pkiot_resume(&g_ctx), PKIOT_OK);
+    assert_int_equal(pkiot_operation(&g_ctx), PKIOT_OP_ENROLL);
+    pkiot_wake_now(&g_ctx);
+    assert_int_equal(run(&now), PKIOT_DONE);
+    assert_int_equal(srv.requests, 1);
+}
+
+static void test_503_retry_after_is_obeyed(void **state)
+{
+    (void)state;
+    const reply_t r[] = {R_503_LATER, R_ISSUE};
+    script(r, 2);
+    start();
+    uint32_t now = 1000;
+    assert_int_equal(run(&now), PKIOT_SLEEP);
+    assert_int_equal(pkiot_phase(&g_ctx), PKIOT_PHASE_WAIT);
+    assert_int_equal(pkiot_wake_at(&g_ctx), now + 120000u);
+    now = pkiot_wake_at(&g_ctx);
+    assert_int_equal(run(&now), PKIOT_DONE);
+}
+
+static void test_credentials_wiped_after_a_cut(void **state)
+{
+    (void)state;
+    /* 401, then the answer to the request with credentials is cut: the backoff must not
+     * leave "Authorization: Basic ..." in the workspace. */
+    const reply_t r[] = {R_401, R_CUT};
+    script(r, 2);
+    start();
+    uint32_t now = 0;
+    assert_int_equal(run(&now), PKIOT_SLEEP);
+    assert_int_equal(srv.with_auth[1], 1);
+    static const char needle[] = "Authorization";
+    for (size_t i = 0; i + sizeof needle - 1 <= sizeof g_work; i++) {
+        assert_true(memcmp(g_work + i, needle, sizeof needle - 1) != 0);
+    }
 }
 
 static void test_5xx_and_cut_are_retried_with_backoff(void **state)
@@ -679,6 +740,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_enroll_with_auth_challenge, test_setup),
         cmocka_unit_test_setup(test_202_then_resume_resends_same_csr, test_setup),
+        cmocka_unit_test_setup(test_wake_now_overrides_the_wait, test_setup),
+        cmocka_unit_test_setup(test_503_retry_after_is_obeyed, test_setup),
+        cmocka_unit_test_setup(test_credentials_wiped_after_a_cut, test_setup),
         cmocka_unit_test_setup(test_5xx_and_cut_are_retried_with_backoff, test_setup),
         cmocka_unit_test_setup(test_retries_exhausted, test_setup),
         cmocka_unit_test_setup(test_timeout_is_transient, test_setup),
