@@ -277,49 +277,17 @@ static int confirm_ca(void *user, const uint8_t *der, size_t len, const uint8_t 
 
 static int exit_code_for(int rc)
 {
-    switch (rc) {
-    case PKIOT_E_HTTP_AUTH_REQUIRED:
-        return EXIT_NOPERM;
-    case PKIOT_E_SERVER_REJECTED:
-        return EXIT_PROTOCOL;
-    case PKIOT_E_TLS_VERIFY:
-    case PKIOT_E_CERT_UNTRUSTED:
-    case PKIOT_E_CERT_EXPIRED:
-    case PKIOT_E_CERT_BAD_SIGNATURE:
-    case PKIOT_E_CERT_KEY_MISMATCH:
-    case PKIOT_E_FINGERPRINT:
-        return EXIT_TRUST;
-    case PKIOT_E_NET_DNS:
-    case PKIOT_E_NET_CONNECT:
-    case PKIOT_E_NET_IO:
-    case PKIOT_E_NET_CLOSED:
-    case PKIOT_E_TLS_HANDSHAKE:
-    case PKIOT_E_TLS_ALERT:
-    case PKIOT_E_TIMEOUT:
-    case PKIOT_E_HTTP_TRUNCATED:
-    case PKIOT_E_RETRY_EXHAUSTED:
-    case PKIOT_E_HTTP_STATUS:
-        return EXIT_UNAVAIL;
-    case PKIOT_E_STORAGE_IO:
-    case PKIOT_E_CKPT_MAGIC:
-    case PKIOT_E_CKPT_VERSION:
-    case PKIOT_E_CKPT_CORRUPT:
-    case PKIOT_E_CKPT_MISMATCH:
-        return EXIT_IOERR;
-    case PKIOT_E_X509_DN_SYNTAX:
-    case PKIOT_E_X509_SAN_SYNTAX:
-    case PKIOT_E_X509_UNKNOWN_ATTR:
-    case PKIOT_E_HTTP_URL:
-    case PKIOT_E_UNSUPPORTED:
-    case PKIOT_E_CRYPTO_UNSUPPORTED:
-    case PKIOT_E_TLS_CONFIG:
-    case PKIOT_E_INVALID_ARG:
-        return EXIT_CONFIG;
-    case PKIOT_E_INTERNAL:
-    case PKIOT_E_STATE:
-        return EXIT_SOFTWARE;
-    default:
-        return EXIT_DATAERR;
+    switch (pkiot_error_class(rc)) {
+    case PKIOT_ERRCLASS_NETWORK: return EXIT_UNAVAIL;
+    case PKIOT_ERRCLASS_AUTH: return EXIT_NOPERM;
+    case PKIOT_ERRCLASS_REJECTED: return EXIT_PROTOCOL;
+    case PKIOT_ERRCLASS_TRUST: return EXIT_TRUST;
+    case PKIOT_ERRCLASS_STORAGE: return EXIT_IOERR;
+    case PKIOT_ERRCLASS_CONFIG: return EXIT_CONFIG;
+    case PKIOT_ERRCLASS_INTERNAL: return EXIT_SOFTWARE;
+    case PKIOT_ERRCLASS_SERVER_DATA:
+    case PKIOT_ERRCLASS_NONE:
+    default: return EXIT_DATAERR;
     }
 }
 

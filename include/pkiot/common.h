@@ -159,6 +159,22 @@ const char *pkiot_strerror(int code);
  */
 const char *pkiot_strerror_name(int code);
 
+/** What an application can do about an error: the same classes for every protocol. */
+typedef enum pkiot_error_class {
+    PKIOT_ERRCLASS_NONE = 0,     /**< PKIOT_OK or a positive status */
+    PKIOT_ERRCLASS_NETWORK,      /**< server unreachable, connection lost, time-out: try later */
+    PKIOT_ERRCLASS_AUTH,         /**< authentication required or refused: fix credentials */
+    PKIOT_ERRCLASS_REJECTED,     /**< the server refused the request: see pkiot_server_text() */
+    PKIOT_ERRCLASS_TRUST,        /**< TLS, certificate or fingerprint verification failed */
+    PKIOT_ERRCLASS_STORAGE,      /**< checkpoint storage failed or holds a foreign blob */
+    PKIOT_ERRCLASS_CONFIG,       /**< a configuration value is invalid or not supported */
+    PKIOT_ERRCLASS_SERVER_DATA,  /**< a malformed or unexpected server response */
+    PKIOT_ERRCLASS_INTERNAL      /**< a crypto, port or library failure */
+} pkiot_error_class_t;
+
+/** Class of a status or error code (PKIOT_ERRCLASS_SERVER_DATA for unknown errors). */
+pkiot_error_class_t pkiot_error_class(int code);
+
 /** A read-only view of bytes owned by someone else. */
 typedef struct pkiot_slice {
     const uint8_t *p; /**< first byte; may be NULL when len is 0 */

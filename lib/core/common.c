@@ -59,6 +59,59 @@ const char *pkiot_strerror_name(int code)
 }
 #endif
 
+pkiot_error_class_t pkiot_error_class(int code)
+{
+    switch (code) {
+    case PKIOT_E_HTTP_AUTH_REQUIRED:
+        return PKIOT_ERRCLASS_AUTH;
+    case PKIOT_E_SERVER_REJECTED:
+        return PKIOT_ERRCLASS_REJECTED;
+    case PKIOT_E_TLS_VERIFY:
+    case PKIOT_E_CERT_UNTRUSTED:
+    case PKIOT_E_CERT_EXPIRED:
+    case PKIOT_E_CERT_BAD_SIGNATURE:
+    case PKIOT_E_CERT_NOT_CA:
+    case PKIOT_E_CERT_KEY_MISMATCH:
+    case PKIOT_E_FINGERPRINT:
+        return PKIOT_ERRCLASS_TRUST;
+    case PKIOT_E_NET_DNS:
+    case PKIOT_E_NET_CONNECT:
+    case PKIOT_E_NET_IO:
+    case PKIOT_E_NET_CLOSED:
+    case PKIOT_E_TLS_HANDSHAKE:
+    case PKIOT_E_TLS_ALERT:
+    case PKIOT_E_TIMEOUT:
+    case PKIOT_E_HTTP_TRUNCATED:
+    case PKIOT_E_RETRY_EXHAUSTED:
+    case PKIOT_E_HTTP_STATUS:
+        return PKIOT_ERRCLASS_NETWORK;
+    case PKIOT_E_STORAGE_IO:
+    case PKIOT_E_CKPT_MAGIC:
+    case PKIOT_E_CKPT_VERSION:
+    case PKIOT_E_CKPT_CORRUPT:
+    case PKIOT_E_CKPT_MISMATCH:
+        return PKIOT_ERRCLASS_STORAGE;
+    case PKIOT_E_X509_DN_SYNTAX:
+    case PKIOT_E_X509_SAN_SYNTAX:
+    case PKIOT_E_X509_UNKNOWN_ATTR:
+    case PKIOT_E_HTTP_URL:
+    case PKIOT_E_UNSUPPORTED:
+    case PKIOT_E_CRYPTO_UNSUPPORTED:
+    case PKIOT_E_TLS_CONFIG:
+    case PKIOT_E_INVALID_ARG:
+        return PKIOT_ERRCLASS_CONFIG;
+    case PKIOT_E_INTERNAL:
+    case PKIOT_E_STATE:
+    case PKIOT_E_WORKSPACE_TOO_SMALL:
+    case PKIOT_E_CRYPTO:
+    case PKIOT_E_CRYPTO_RNG:
+    case PKIOT_E_CRYPTO_KEY:
+        return PKIOT_ERRCLASS_INTERNAL;
+    default:
+        return code >= 0 ? PKIOT_ERRCLASS_NONE : PKIOT_ERRCLASS_SERVER_DATA;
+    }
+}
+
 size_t pkiot_hash_size(pkiot_hash_alg_t alg)
 {
     switch (alg) {
