@@ -140,6 +140,20 @@ void pkiot_test_sh_log(const char *dir)
     fprintf(stderr, "---- %s (tail) ----\n%.*s\n----\n", path, (int)len, (const char *)buf);
 }
 
+long pkiot_test_capture(const char *cmd, char *out, size_t cap)
+{
+    FILE *p = popen(cmd, "r");
+    if (p == NULL || cap == 0) {
+        if (p != NULL) {
+            pclose(p);
+        }
+        return -1;
+    }
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    return pclose(p) == 0 ? (long)n : -1;
+}
+
 int pkiot_test_have_openssl(void)
 {
     return system("openssl version >/dev/null 2>&1") == 0;

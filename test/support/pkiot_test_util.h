@@ -42,6 +42,10 @@ int pkiot_test_sh(const char *dir, const char *fmt, ...)
 /** Print the tail of `dir/sh.log` to stderr (for failing assertions). */
 void pkiot_test_sh_log(const char *dir);
 
+/** Run a shell command and capture its standard output (NUL-terminated); the length, or -1
+ *  when it could not run or exited non-zero. */
+long pkiot_test_capture(const char *cmd, char *out, size_t cap);
+
 /** 1 when the `openssl` program is on PATH. */
 int pkiot_test_have_openssl(void);
 

@@ -12,58 +12,13 @@
 
 #include <cmocka.h>
 
+#include "pkiot_test_util.h"
+
 #include "pkiot/base64.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- helpers ------------------------------------------------------------------------------ */
-
-static int make_tmpdir(char *out, size_t cap)
-{
-    const char *base = getenv("TMPDIR");
-    if (base == NULL || base[0] == '\0') {
-        base = "/tmp";
-    }
-    if ((size_t)snprintf(out, cap, "%s/pkiot_b64_XXXXXX", base) >= cap) {
-        return -1;
-    }
-    return mkdtemp(out) != NULL ? 0 : -1;
-}
-
-static int have_openssl(void)
-{
-    return system("openssl version >/dev/null 2>&1") == 0;
-}
-
-static int write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (f == NULL) {
-        return -1;
-    }
-    size_t n = fwrite(data, 1, len, f);
-    return (fclose(f) == 0 && n == len) ? 0 : -1;
-}
-
-static long read_file(const char *path, void *buf, size_t cap)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return -1;
-    }
-    size_t n = fread(buf, 1, cap, f);
-    fclose(f);
-    return (long)n;
-}
-
-static void rm_tree(const char *dir)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        /* best effort */
-    }
-}
 
 /* Deterministic pseudo-random bytes (xorshift32). */
 static void fill_random(uint8_t *p, size_t n, uint32_t seed)
@@ -550,17 +505,19 @@ static void test_openssl(void **state)
     static char ref[2000], mine[2000], flat[2000], crlf[2100];
     char dir[256], path[300], cmd[1024];
     size_t ml, n;
-    if (!have_openssl()) {
+    if (!pkiot_test_have_openssl()) {
         skip();
     }
     fill_random(data, sizeof data, 2024);
-    assert_int_equal(make_tmpdir(dir, sizeof dir), 0);
+    assert_int_equal(pkiot_test_mkdtemp("pkiot_b64_", dir, sizeof dir), 0);
     snprintf(path, sizeof path, "%s/data.bin", dir);
-    assert_int_equal(write_file(path, data, sizeof data), 0);
+    assert_int_equal(pkiot_test_write_file(path, data, sizeof data), 0);
     snprintf(cmd, sizeof cmd, "openssl base64 -in '%s/data.bin' -out '%s/data.b64'", dir, dir);
     assert_int_equal(system(cmd), 0);
     snprintf(path, sizeof path, "%s/data.b64", dir);
-    long rl = read_file(path, ref, sizeof ref);
+    size_t ref_len = 0;
+    assert_int_equal(pkiot_test_read_file(path, (uint8_t *)ref, sizeof ref, &ref_len), 0);
+    long rl = (long)ref_len;
     assert_true(rl > 0);
     assert_int_equal(ref[64], '\n'); /* openssl wraps at 64 columns with LF */
 
@@ -589,14 +546,15 @@ static void test_openssl(void **state)
 
     /* and openssl decodes ours (one long line: -A) */
     snprintf(path, sizeof path, "%s/mine.b64", dir);
-    assert_int_equal(write_file(path, mine, ml), 0);
+    assert_int_equal(pkiot_test_write_file(path, mine, ml), 0);
     snprintf(cmd, sizeof cmd, "openssl base64 -d -A -in '%s/mine.b64' -out '%s/back.bin'", dir,
              dir);
     assert_int_equal(system(cmd), 0);
     snprintf(path, sizeof path, "%s/back.bin", dir);
-    long bl = read_file(path, out, sizeof out);
-    rm_tree(dir);
-    assert_int_equal(bl, (long)sizeof data);
+    size_t bl = 0;
+    assert_int_equal(pkiot_test_read_file(path, out, sizeof out, &bl), 0);
+    pkiot_test_rmtree(dir);
+    assert_int_equal(bl, sizeof data);
     assert_memory_equal(out, data, sizeof data);
 }
 
