@@ -56,6 +56,10 @@
 #define PKIOT_CKPT_MAX 4096
 #endif
 
+#ifndef PKIOT_X509_PATH_BUILTIN
+#define PKIOT_X509_PATH_BUILTIN 1
+#endif
+
 #ifndef PKIOT_ERROR_STRINGS
 #define PKIOT_ERROR_STRINGS 1
 #endif

@@ -142,6 +142,31 @@ typedef struct pkiot_crypto_port {
     /** RSAES-PKCS1-v1_5 decryption with the device key (SCEP CertRep envelope). */
     int (*rsa_decrypt)(void *ctx, const pkiot_key_ref_t *key, const uint8_t *in,
                        size_t in_len, uint8_t *out, size_t out_cap, size_t *out_len);
+
+    /**
+     * Validate a certification path with the provider's own X.509 code. Called by
+     * pkiot_x509_chain_check() when the library is built with PKIOT_X509_PATH_BUILTIN = 0
+     * (then it is required, and pkiot_init() refuses a port without it); may be NULL
+     * otherwise.
+     *
+     * The path runs from @p leaf (DER) through any of @p intermediates (DER certificates in
+     * any order, unusable ones skipped) to one of @p anchors (DER). Checks: signatures,
+     * issuer/subject chaining, basicConstraints cA and pathLen, keyUsage keyCertSign,
+     * critical extensions the provider does not process, and validity of every certificate
+     * at Unix time @p now, whatever clock the provider has; @p now <= 0 means the device
+     * does not know the time yet, and validity is then not checked. All buffers belong to
+     * the caller and are only read during the call.
+     *
+     * @param[out] anchor_index index into @p anchors of the anchor the path reached
+     * @param[out] path_len     certificates in the path, leaf and anchor included
+     * @return PKIOT_OK; PKIOT_E_CERT_EXPIRED (some certificate outside its validity),
+     *         PKIOT_E_CERT_UNTRUSTED (no path: unknown issuer, bad signature, issuer not a
+     *         CA, a leaf the provider cannot process, ...), PKIOT_E_INVALID_ARG.
+     */
+    int (*cert_verify)(void *ctx, const uint8_t *leaf, size_t leaf_len,
+                       const pkiot_slice_t *intermediates, size_t n_int,
+                       const pkiot_slice_t *anchors, size_t n_anchors, int64_t now,
+                       size_t *anchor_index, size_t *path_len);
 } pkiot_crypto_port_t;
 
 #ifdef __cplusplus

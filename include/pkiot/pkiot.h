@@ -208,6 +208,7 @@ typedef struct pkiot_ctx {
     uint32_t wait_s;
     uint32_t attempts;
     int conn_open, send_basic_auth, resume_wait;
+    int conn_reused; /* this exchange runs on a kept-alive connection, no answer byte yet */
     size_t tx_len, tx_off, rx_len;
     size_t csr_len, cert_len, ca_len, ca_anchor_len;
     uint16_t http_status;
@@ -229,7 +230,8 @@ typedef struct pkiot_ctx {
 /**
  * Bind a context to a configuration and a workspace. Does no I/O.
  * @return PKIOT_OK, PKIOT_E_INVALID_ARG (missing port or URL), PKIOT_E_HTTP_URL,
- *         PKIOT_E_WORKSPACE_TOO_SMALL, PKIOT_E_UNSUPPORTED (protocol not compiled in).
+ *         PKIOT_E_WORKSPACE_TOO_SMALL, PKIOT_E_UNSUPPORTED (protocol not compiled in, or
+ *         built with PKIOT_X509_PATH_BUILTIN = 0 and the crypto port has no cert_verify).
  */
 int pkiot_init(pkiot_ctx_t *ctx, const pkiot_config_t *cfg, uint8_t *work, size_t work_len);
 

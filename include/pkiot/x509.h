@@ -198,7 +198,9 @@ int pkiot_x509_dn_to_string(const uint8_t *name, size_t name_len, char *out, siz
  *        or in the choice between PrintableString and UTF8String (RFC 5280 §7.1 matching
  *        restricted to what devices meet in practice). 0 otherwise, also when malformed.
  */
+#if PKIOT_X509_PATH_BUILTIN /* only path validation compares names */
 int pkiot_x509_name_eq(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len);
+#endif
 
 /**
  * @brief Dotted-decimal text of an OID's contents octets ("1.2.840.10045.2.1").
@@ -243,9 +245,11 @@ int pkiot_x509_cert_check_time(const pkiot_x509_cert_t *cert, int64_t now);
  *         key type does not match the algorithm); PKIOT_E_UNSUPPORTED (algorithm unknown,
  *         RSA-PSS, EdDSA, or crypto->hash/verify_hash missing); other crypto port errors.
  */
+#if PKIOT_X509_PATH_BUILTIN /* else the crypto port's cert_verify checks signatures */
 int pkiot_x509_verify_signature(const pkiot_x509_cert_t *cert,
                                 const pkiot_x509_cert_t *issuer,
                                 const pkiot_crypto_port_t *crypto);
+#endif
 
 /** Result details of pkiot_x509_chain_check(). */
 typedef struct pkiot_x509_chain_result {
@@ -285,6 +289,11 @@ typedef struct pkiot_x509_chain_result {
  *         PKIOT_E_CERT_BAD_SIGNATURE (the issuer found does not verify the signature);
  *         PKIOT_E_INVALID_ARG; PKIOT_E_UNSUPPORTED / crypto errors from the port. When several
  *         candidates fail, the error of the one that got furthest is reported.
+ *
+ * Built with PKIOT_X509_PATH_BUILTIN = 0, everything after the "leaf is an anchor" test is
+ * the crypto port's cert_verify (see ::pkiot_crypto_port_t): the same checks by the
+ * provider's X.509 code, which reports every failure other than validity as
+ * PKIOT_E_CERT_UNTRUSTED (PKIOT_E_UNSUPPORTED when the port has no cert_verify).
  */
 int pkiot_x509_chain_check(const pkiot_x509_cert_t *leaf, const pkiot_slice_t *intermediates,
                            size_t n_int, const pkiot_slice_t *anchors, size_t n_anchors,

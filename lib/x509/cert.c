@@ -765,6 +765,7 @@ int pkiot_x509_cert_check_time(const pkiot_x509_cert_t *cert, int64_t now)
     return PKIOT_OK;
 }
 
+#if PKIOT_X509_PATH_BUILTIN
 int pkiot_x509_verify_signature(const pkiot_x509_cert_t *cert,
                                 const pkiot_x509_cert_t *issuer,
                                 const pkiot_crypto_port_t *crypto)
@@ -859,10 +860,11 @@ static int check_issuer(const pkiot_x509_cert_t *child, const pkiot_x509_cert_t 
     return pkiot_x509_cert_check_time(iss, now);
 }
 
-int pkiot_x509_chain_check(const pkiot_x509_cert_t *leaf, const pkiot_slice_t *intermediates,
-                           size_t n_int, const pkiot_slice_t *anchors, size_t n_anchors,
-                           int64_t now, const pkiot_crypto_port_t *crypto,
-                           pkiot_x509_chain_result_t *result)
+/* The path search proper, once the leaf is known not to be an anchor itself. */
+static int builtin_path(const pkiot_x509_cert_t *leaf, const pkiot_slice_t *intermediates,
+                        size_t n_int, const pkiot_slice_t *anchors, size_t n_anchors,
+                        int64_t now, const pkiot_crypto_port_t *crypto,
+                        pkiot_x509_chain_result_t *result)
 {
     pkiot_x509_cert_t cur;
     pkiot_x509_cert_t cand;
@@ -871,22 +873,6 @@ int pkiot_x509_chain_check(const pkiot_x509_cert_t *leaf, const pkiot_slice_t *i
     int best = PKIOT_E_CERT_UNTRUSTED;
     int rc;
 
-    if (leaf == NULL || leaf->raw.p == NULL || crypto == NULL ||
-        (intermediates == NULL && n_int != 0) || (anchors == NULL && n_anchors != 0) ||
-        n_int > PKIOT_X509_MAX_INTERMEDIATES) {
-        return PKIOT_E_INVALID_ARG;
-    }
-    for (size_t a = 0; a < n_anchors; a++) {
-        if (anchors[a].len == leaf->raw.len && anchors[a].p != NULL &&
-            memcmp(anchors[a].p, leaf->raw.p, leaf->raw.len) == 0) {
-            rc = pkiot_x509_cert_check_time(leaf, now);
-            if (rc == PKIOT_OK && result != NULL) {
-                result->path_len = 1;
-                result->anchor_index = a;
-            }
-            return rc;
-        }
-    }
     if (leaf->unknown_critical) {
         return PKIOT_E_CERT_UNTRUSTED;
     }
@@ -940,4 +926,44 @@ int pkiot_x509_chain_check(const pkiot_x509_cert_t *leaf, const pkiot_slice_t *i
         }
     }
     return best;
+}
+#endif /* PKIOT_X509_PATH_BUILTIN */
+
+int pkiot_x509_chain_check(const pkiot_x509_cert_t *leaf, const pkiot_slice_t *intermediates,
+                           size_t n_int, const pkiot_slice_t *anchors, size_t n_anchors,
+                           int64_t now, const pkiot_crypto_port_t *crypto,
+                           pkiot_x509_chain_result_t *result)
+{
+    if (leaf == NULL || leaf->raw.p == NULL || crypto == NULL ||
+        (intermediates == NULL && n_int != 0) || (anchors == NULL && n_anchors != 0) ||
+        n_int > PKIOT_X509_MAX_INTERMEDIATES) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    for (size_t a = 0; a < n_anchors; a++) {
+        if (anchors[a].len == leaf->raw.len && anchors[a].p != NULL &&
+            memcmp(anchors[a].p, leaf->raw.p, leaf->raw.len) == 0) {
+            int rc = pkiot_x509_cert_check_time(leaf, now);
+            if (rc == PKIOT_OK && result != NULL) {
+                result->path_len = 1;
+                result->anchor_index = a;
+            }
+            return rc;
+        }
+    }
+#if PKIOT_X509_PATH_BUILTIN
+    return builtin_path(leaf, intermediates, n_int, anchors, n_anchors, now, crypto, result);
+#else
+    if (crypto->cert_verify == NULL) {
+        return PKIOT_E_UNSUPPORTED;
+    }
+    size_t anchor_index = 0;
+    size_t path_len = 0;
+    int rc = crypto->cert_verify(crypto->ctx, leaf->raw.p, leaf->raw.len, intermediates, n_int,
+                                 anchors, n_anchors, now, &anchor_index, &path_len);
+    if (rc == PKIOT_OK && result != NULL) {
+        result->path_len = path_len;
+        result->anchor_index = anchor_index;
+    }
+    return rc;
+#endif
 }

@@ -12,6 +12,8 @@
 #include "mbedtls/pkcs5.h"
 #include "mbedtls/psa_util.h"
 #include "mbedtls/rsa.h"
+#include "mbedtls/x509_crt.h"
+#include "pkiot/datetime.h"
 
 #define PSA_REF_LEN 4u
 
@@ -959,6 +961,112 @@ static int c_rsa_decrypt(void *ctx, const pkiot_key_ref_t *key, const uint8_t *i
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* certificate paths: Mbed TLS's own validator, which a TLS firmware links anyway           */
+
+typedef struct verify_state {
+    int64_t now;
+    size_t path_len;
+    const mbedtls_x509_crt *top;
+} verify_state_t;
+
+static int x509_time_unix(const mbedtls_x509_time *t, int64_t *out)
+{
+    pkiot_datetime_t dt;
+    if (t->year < 0 || t->year > 9999 || t->mon < 1 || t->mon > 12 || t->day < 1 ||
+        t->day > 31 || t->hour < 0 || t->hour > 23 || t->min < 0 || t->min > 59 ||
+        t->sec < 0 || t->sec > 60) {
+        return PKIOT_E_X509_FORMAT;
+    }
+    dt.year = (uint16_t)t->year;
+    dt.month = (uint8_t)t->mon;
+    dt.day = (uint8_t)t->day;
+    dt.hour = (uint8_t)t->hour;
+    dt.minute = (uint8_t)t->min;
+    dt.second = (uint8_t)(t->sec == 60 ? 59 : t->sec);
+    dt.wday = 0;
+    return pkiot_time_from_civil(&dt, out);
+}
+
+/* Called for every certificate of the path Mbed TLS built, anchor included. Validity is
+ * judged against the device's time as pkiot knows it: Mbed TLS would use its platform
+ * clock, which a bare-metal board may not have or may not have set yet. */
+static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
+{
+    verify_state_t *vs = (verify_state_t *)p;
+    *flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE);
+    if (vs->now > 0) {
+        int64_t from = 0;
+        int64_t to = 0;
+        if (x509_time_unix(&crt->valid_from, &from) != PKIOT_OK ||
+            x509_time_unix(&crt->valid_to, &to) != PKIOT_OK || vs->now < from ||
+            vs->now > to) {
+            *flags |= MBEDTLS_X509_BADCERT_EXPIRED;
+        }
+    }
+    if (depth >= 0 && (size_t)depth + 1u > vs->path_len) {
+        vs->path_len = (size_t)depth + 1u;
+        vs->top = crt;
+    }
+    return 0;
+}
+
+static int c_cert_verify(void *ctx, const uint8_t *leaf, size_t leaf_len,
+                         const pkiot_slice_t *intermediates, size_t n_int,
+                         const pkiot_slice_t *anchors, size_t n_anchors, int64_t now,
+                         size_t *anchor_index, size_t *path_len)
+{
+    pkiot_mbedtls_crypto_t *st = (pkiot_mbedtls_crypto_t *)ctx;
+    if (leaf == NULL || (intermediates == NULL && n_int > 0) ||
+        (anchors == NULL && n_anchors > 0) || anchor_index == NULL || path_len == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    mbedtls_x509_crt chain;
+    mbedtls_x509_crt trusted;
+    mbedtls_x509_crt_init(&chain);
+    mbedtls_x509_crt_init(&trusted);
+    verify_state_t vs = { now, 0, NULL };
+    int rc = PKIOT_E_CERT_UNTRUSTED;
+    /* No copies: the certificates stay in the caller's buffers for the whole call. A leaf
+     * Mbed TLS refuses (an unsupported critical extension or algorithm) cannot be
+     * validated, so it is untrusted; intermediates and anchors it refuses are skipped,
+     * as unusable candidates are. */
+    int ret = mbedtls_x509_crt_parse_der_nocopy(&chain, leaf, leaf_len);
+    if (ret != 0) {
+        st->last_error = ret;
+        goto out;
+    }
+    for (size_t i = 0; i < n_int; i++) {
+        (void)mbedtls_x509_crt_parse_der_nocopy(&chain, intermediates[i].p, intermediates[i].len);
+    }
+    for (size_t a = 0; a < n_anchors; a++) {
+        (void)mbedtls_x509_crt_parse_der_nocopy(&trusted, anchors[a].p, anchors[a].len);
+    }
+    if (trusted.raw.p == NULL) {
+        goto out; /* no usable anchor */
+    }
+    uint32_t flags = 0;
+    ret = mbedtls_x509_crt_verify(&chain, &trusted, NULL, NULL, &flags, verify_cb, &vs);
+    if (ret == 0) {
+        rc = PKIOT_OK;
+        *path_len = vs.path_len;
+        *anchor_index = 0;
+        for (size_t a = 0; a < n_anchors; a++) {
+            if (vs.top != NULL && anchors[a].p == vs.top->raw.p) {
+                *anchor_index = a;
+            }
+        }
+    } else {
+        st->last_error = ret;
+        rc = (flags & MBEDTLS_X509_BADCERT_EXPIRED) != 0 ? PKIOT_E_CERT_EXPIRED
+                                                        : PKIOT_E_CERT_UNTRUSTED;
+    }
+out:
+    mbedtls_x509_crt_free(&chain);
+    mbedtls_x509_crt_free(&trusted);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 
 int pkiot_mbedtls_crypto_init(pkiot_mbedtls_crypto_t *st, int use_psa_keys,
                               pkiot_crypto_port_t *port_out)
@@ -1006,6 +1114,7 @@ int pkiot_mbedtls_crypto_init(pkiot_mbedtls_crypto_t *st, int use_psa_keys,
     port_out->cipher_cbc = c_cipher_cbc;
     port_out->rsa_encrypt = c_rsa_encrypt;
     port_out->rsa_decrypt = c_rsa_decrypt;
+    port_out->cert_verify = c_cert_verify;
     return PKIOT_OK;
 }
 
