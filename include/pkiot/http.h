@@ -200,8 +200,10 @@ typedef struct pkiot_http_resp {
     uint8_t te_seen;
     uint8_t n_interim;
     uint8_t head_done;
+#if PKIOT_ACME
     uint8_t n_links;
     uint8_t links_dropped;
+#endif
     int err;
     size_t body_cap;
     pkiot_http_body_cb cb;
@@ -211,10 +213,12 @@ typedef struct pkiot_http_resp {
     uint16_t n_headers;
     uint16_t store_used;
     pkiot_http_ref_t field[PKIOT_HTTP_F_COUNT];
+#if PKIOT_ACME
     struct {
         pkiot_http_ref_t url;
         pkiot_http_ref_t rel;
     } link[PKIOT_HTTP_LINKS_MAX];
+#endif
     char line[PKIOT_HTTP_LINE_MAX + 1]; /* one spare byte for the CR before LF */
     char store[PKIOT_HTTP_STORE_SIZE];
 } pkiot_http_resp_t;
@@ -283,11 +287,14 @@ int pkiot_http_resp_field(const pkiot_http_resp_t *r, pkiot_http_field_t f,
  * @brief URL of the @p nth (0-based) Link whose rel parameter contains the token @p rel
  *        (case-insensitive, e.g. "up", "index", "alternate"). The URL is the raw
  *        URI-Reference between '<' and '>' (may be relative).
+ * Link headers are parsed only in builds with PKIOT_ACME (no other protocol uses them).
  * @return PKIOT_OK, PKIOT_E_NOT_FOUND, PKIOT_E_BUFFER_TOO_SMALL (not found, but some Link
  *         entries were dropped for lack of room), PKIOT_E_INVALID_ARG.
  */
+#if PKIOT_ACME
 int pkiot_http_resp_link(const pkiot_http_resp_t *r, const char *rel, size_t nth,
                          pkiot_slice_t *url);
+#endif
 
 /** 1 when the response's media type equals @p type (see pkiot_http_media_type_is()). */
 int pkiot_http_resp_content_type_is(const pkiot_http_resp_t *r, const char *type);

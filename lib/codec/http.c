@@ -433,9 +433,11 @@ enum {
 static void reset_head(pkiot_http_resp_t *r)
 {
     memset(r->field, 0, sizeof r->field);
+#if PKIOT_ACME
     memset(r->link, 0, sizeof r->link);
     r->n_links = 0;
     r->links_dropped = 0;
+#endif
     r->store_used = 0;
     r->has_content_length = 0;
     r->content_length = 0;
@@ -538,6 +540,7 @@ static int store_param_value(pkiot_http_resp_t *r, pkiot_http_ref_t *ref, const 
 }
 
 /* Link: <uri>; rel="up"; title="x", <uri2>; rel=index   (RFC 8288 §3) */
+#if PKIOT_ACME /* Link headers (RFC 8288) only matter to ACME */
 static void parse_link(pkiot_http_resp_t *r, const char *p, const char *end)
 {
     for (;;) {
@@ -611,6 +614,8 @@ static void parse_link(pkiot_http_resp_t *r, const char *p, const char *end)
 }
 
 /* WWW-Authenticate: keep the first challenge's scheme and realm. */
+#endif
+
 static void parse_www_auth(pkiot_http_resp_t *r, const char *p, const char *end)
 {
     const char *scheme = p;
@@ -783,9 +788,12 @@ static int header_line(pkiot_http_resp_t *r, const char *line, size_t n)
     case 'l':
         if (ci_eq(line, nl, "location")) {
             store_ref(r, &r->field[PKIOT_HTTP_F_LOCATION], v, (size_t)(ve - v));
-        } else if (ci_eq(line, nl, "link")) {
+        }
+#if PKIOT_ACME
+        else if (ci_eq(line, nl, "link")) {
             parse_link(r, v, ve);
         }
+#endif
         break;
     case 'r':
         if (ci_eq(line, nl, "replay-nonce")) {
@@ -1149,6 +1157,7 @@ int pkiot_http_resp_field(const pkiot_http_resp_t *r, pkiot_http_field_t f, pkio
 }
 
 /* 1 when the whitespace-separated list rel contains tok (case-insensitive). */
+#if PKIOT_ACME
 static int rel_has(const char *p, size_t n, const char *tok)
 {
     const char *end = p + n;
@@ -1190,6 +1199,7 @@ int pkiot_http_resp_link(const pkiot_http_resp_t *r, const char *rel, size_t nth
     }
     return r->links_dropped ? PKIOT_E_BUFFER_TOO_SMALL : PKIOT_E_NOT_FOUND;
 }
+#endif
 
 int pkiot_http_resp_content_type_is(const pkiot_http_resp_t *r, const char *type)
 {
