@@ -46,11 +46,16 @@ enum {
 };
 
 #define FILE_MAX 16384
+/* A bootstrap /cacerts answer holds a root and one or two issuing CAs; a few more leave room
+ * for root key rollover certificates (RFC 7030 §4.1.3). */
+#define FPR_MAX 8
 
 static struct {
     const char *protocol;
     const char *server, *label, *trust, *user, *cert, *key, *subject, *key_type;
-    const char *out, *key_out, *chain_out, *state, *newkey, *fingerprint;
+    const char *out, *key_out, *chain_out, *state, *newkey;
+    const char *fingerprints[FPR_MAX];
+    size_t nfingerprints;
     const char *sans[PKIOT_SAN_MAX];
     size_t nsans;
     int resume, reenroll, rekey, serverkeygen, cacerts_only, csrattrs, bootstrap, wait;
@@ -73,10 +78,14 @@ static void usage(FILE *f)
           "         --out cert.pem [--key-out key.pem] [--chain-out ca.pem] --state state.bin\n"
           "         [--resume] [--reenroll [--rekey]] [--renew] [--newkey key.pem]\n"
           "         [--serverkeygen]\n"
-          "         [--csrattrs] [--cacerts-only] [--bootstrap --fingerprint SHA256HEX]\n"
+          "         [--csrattrs] [--cacerts-only]\n"
+          "         [--bootstrap --fingerprint SHA256HEX [--fingerprint SHA256HEX]...]\n"
           "         [--wait] [--psa] [--timeout SECONDS] [--max-attempts N]\n"
-          "         (--psa keeps keys in the PSA key store: files in the current directory)\n"
           "         [--backoff-ms MS] [--quiet]\n"
+          "         (--psa keeps keys in the PSA key store: files in the current directory)\n"
+          "         (--bootstrap accepts the CA certificates of /cacerts without a trust anchor\n"
+          "         only if each one's SHA-256 fingerprint was given: one --fingerprint per\n"
+          "         certificate, e.g. the root and the issuing CA)\n"
           "exit status: 0 done; 75 the server asked to come back later (run again with\n"
           "  --resume at the printed time); 64 usage; 65 bad server response; 66 missing\n"
           "  input; 69 server unreachable; 73 cannot write output; 74 state storage failed;\n"
@@ -245,7 +254,30 @@ static int hexval(char c)
     return -1;
 }
 
-/* --fingerprint accepts "ab:cd:..." or "abcd..." (SHA-256 of the CA certificate). */
+/* One --fingerprint value, "ab:cd:..." or "abcd..." -> 32 bytes; 0 when it is not a
+ * SHA-256 in hex (such a value then matches no certificate). */
+static int parse_fingerprint(const char *p, uint8_t out[32])
+{
+    size_t n = 0;
+    while (p != NULL && *p != '\0' && n < 32) {
+        if (*p == ':' || *p == ' ') {
+            p++;
+            continue;
+        }
+        int hi = hexval(p[0]), lo = p[1] ? hexval(p[1]) : -1;
+        if (hi < 0 || lo < 0) {
+            return 0;
+        }
+        out[n++] = (uint8_t)(hi << 4 | lo);
+        p += 2;
+    }
+    while (p != NULL && (*p == ':' || *p == ' ')) {
+        p++;
+    }
+    return n == 32 && p != NULL && *p == '\0';
+}
+
+/* A CA certificate is confirmed when its SHA-256 is one of the --fingerprint values. */
 static int confirm_ca(void *user, const uint8_t *der, size_t len, const uint8_t sha256[32])
 {
     (void)user;
@@ -255,23 +287,15 @@ static int confirm_ca(void *user, const uint8_t *der, size_t len, const uint8_t 
     for (size_t i = 0; i < 32; i++) {
         snprintf(shown + 3 * i, 4, "%02X%s", sha256[i], i < 31 ? ":" : "");
     }
-    uint8_t want[32];
-    size_t n = 0;
-    for (const char *p = opt.fingerprint; p != NULL && *p != '\0' && n < 32;) {
-        if (*p == ':' || *p == ' ') {
-            p++;
-            continue;
-        }
-        int hi = hexval(p[0]), lo = p[1] ? hexval(p[1]) : -1;
-        if (hi < 0 || lo < 0) {
-            break;
-        }
-        want[n++] = (uint8_t)(hi << 4 | lo);
-        p += 2;
+    int ok = 0;
+    for (size_t i = 0; i < opt.nfingerprints; i++) {
+        uint8_t want[32];
+        /* No early exit: every given value is compared, matching or not. */
+        ok |= parse_fingerprint(opt.fingerprints[i], want) &&
+              pkiot_ct_memcmp(want, sha256, 32) == 0;
     }
-    int ok = n == 32 && pkiot_ct_memcmp(want, sha256, 32) == 0;
     fprintf(stderr, "pkiot-enroll: bootstrap CA certificate SHA-256 %s: %s\n", shown,
-            ok ? "matches --fingerprint" : "does not match --fingerprint");
+            ok ? "matches a --fingerprint" : "matches no --fingerprint");
     return ok;
 }
 
@@ -315,8 +339,15 @@ static int parse_args(int argc, char **argv)
         else if (!strcmp(a, "--chain-out")) val = &opt.chain_out;
         else if (!strcmp(a, "--state")) val = &opt.state;
         else if (!strcmp(a, "--newkey")) val = &opt.newkey;
-        else if (!strcmp(a, "--fingerprint")) val = &opt.fingerprint;
-        else if (!strcmp(a, "--san")) {
+        else if (!strcmp(a, "--fingerprint")) {
+            if (i + 1 >= argc) return -1;
+            if (opt.nfingerprints >= FPR_MAX) {
+                fprintf(stderr, "pkiot-enroll: at most %d --fingerprint values\n", FPR_MAX);
+                return -1;
+            }
+            opt.fingerprints[opt.nfingerprints++] = argv[++i];
+            continue;
+        } else if (!strcmp(a, "--san")) {
             if (i + 1 >= argc || opt.nsans >= PKIOT_SAN_MAX) return -1;
             opt.sans[opt.nsans++] = argv[++i];
             continue;
@@ -421,7 +452,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (opt.server == NULL || opt.state == NULL || (!opt.cacerts_only && opt.out == NULL) ||
-        (opt.trust == NULL && !opt.bootstrap) || (opt.bootstrap && opt.fingerprint == NULL) ||
+        (opt.trust == NULL && !opt.bootstrap) || (opt.bootstrap && opt.nfingerprints == 0) ||
         ((opt.cert == NULL) != (opt.key == NULL)) || (opt.reenroll && opt.cert == NULL)) {
         fprintf(stderr, "pkiot-enroll: missing or inconsistent options\n");
         usage(stderr);

@@ -211,8 +211,7 @@ int pkiot_engine_build_csr(pkiot_ctx_t *ctx, pkiot_hash_alg_t hash,
     return PKIOT_OK;
 }
 
-/* Split concatenated DER certificates into views; stops at @p max. */
-static size_t split_certs(const uint8_t *p, size_t len, pkiot_slice_t *out, size_t max)
+size_t pkiot_engine_split_certs(const uint8_t *p, size_t len, pkiot_slice_t *out, size_t max)
 {
     pkiot_der_cursor_t cur;
     pkiot_der_tlv_t tlv;
@@ -250,14 +249,16 @@ int pkiot_engine_accept_cert(pkiot_ctx_t *ctx, const uint8_t *cert, size_t len)
     /* Trust anchors: the configured ones, or in bootstrap mode the CA certificates the
      * caller confirmed. Intermediates: whatever CA certificates this enrollment received. */
     pkiot_slice_t inter[ENGINE_MAX_CHAIN], anchors[ENGINE_MAX_CHAIN];
-    size_t n_inter = split_certs(ctx->ca, ctx->ca_len, inter, ENGINE_MAX_CHAIN);
+    size_t n_inter =
+        pkiot_engine_split_certs(ctx->ca, ctx->ca_len, inter, ENGINE_MAX_CHAIN);
     size_t n_anchors;
     if (cfg->trust_anchors != NULL && cfg->trust_anchors_len > 0) {
-        n_anchors = split_certs(cfg->trust_anchors, cfg->trust_anchors_len, anchors,
-                                ENGINE_MAX_CHAIN);
+        n_anchors = pkiot_engine_split_certs(cfg->trust_anchors, cfg->trust_anchors_len,
+                                             anchors, ENGINE_MAX_CHAIN);
     } else {
         /* Bootstrap: only the CA certificates the application confirmed are anchors. */
-        n_anchors = split_certs(ctx->ca, ctx->ca_anchor_len, anchors, ENGINE_MAX_CHAIN);
+        n_anchors =
+            pkiot_engine_split_certs(ctx->ca, ctx->ca_anchor_len, anchors, ENGINE_MAX_CHAIN);
     }
     pkiot_x509_chain_result_t res;
     rc = pkiot_x509_chain_check(&c, inter, n_inter, anchors, n_anchors,
@@ -331,6 +332,11 @@ int pkiot_init(pkiot_ctx_t *ctx, const pkiot_config_t *cfg, uint8_t *work, size_
         return PKIOT_E_WORKSPACE_TOO_SMALL;
     }
     if (find_ops(cfg->protocol) == NULL) {
+        return PKIOT_E_UNSUPPORTED;
+    }
+    /* Without the built-in path validation the issued certificate could not be checked:
+     * refuse now rather than after a key, a request and a server round trip. */
+    if (!PKIOT_X509_PATH_BUILTIN && cfg->crypto->cert_verify == NULL) {
         return PKIOT_E_UNSUPPORTED;
     }
     memset(ctx, 0, sizeof *ctx);
@@ -535,7 +541,9 @@ static int fail(pkiot_ctx_t *ctx, int rc)
 static int is_transient(int rc, int http_status)
 {
     if (rc == PKIOT_E_HTTP_STATUS) {
-        return http_status >= 500 && http_status != 501 && http_status != 505;
+        /* 429 (RFC 6585 §4) limits the rate, it does not judge the request. */
+        return (http_status >= 500 && http_status != 501 && http_status != 505) ||
+               http_status == 429;
     }
     switch (rc) {
     case PKIOT_E_NET_DNS:
@@ -580,6 +588,27 @@ static int transient(pkiot_ctx_t *ctx, int rc)
     ctx->wake_ms = ctx->now_ms + delay;
     ctx->phase = PKIOT_PHASE_BACKOFF;
     return PKIOT_SLEEP;
+}
+
+/* How a transport reports that the peer has dropped the connection (reset, close_notify
+ * or a TLS record error on a socket the server already closed). */
+static int peer_dropped(int rc)
+{
+    return rc == PKIOT_E_NET_CLOSED || rc == PKIOT_E_NET_IO || rc == PKIOT_E_TLS_ALERT;
+}
+
+/* A server may close an idle kept-alive connection at any moment (RFC 9112 §9.6); the
+ * client only learns it at its next send or receive. Such a failure before the first byte
+ * of the answer says nothing about the server's health, so the request goes out again at
+ * once on a new connection: no attempt counted, no backoff. The new connection is not a
+ * reused one, so this happens at most once per exchange. */
+static void reconnect_now(pkiot_ctx_t *ctx)
+{
+    pkiot_engine_close(ctx);
+    wipe_request(ctx); /* PREPARE describes the same request again */
+    ctx->conn_reused = 0;
+    ctx->phase = PKIOT_PHASE_PREPARE;
+    pkiot_engine_progress(ctx, "kept-alive connection was closed by the server: reconnecting");
 }
 
 static int write_request(pkiot_ctx_t *ctx)
@@ -642,12 +671,18 @@ static int finish_exchange(pkiot_ctx_t *ctx, int closed)
     }
     pkiot_slice_t ra;
     int rc;
-    /* RFC 9110 §15.6.4: an overloaded server says when to come back; obey it for every
-     * protocol instead of backing off on our own schedule. */
-    if (ctx->http.status == 503 &&
+    /* RFC 9110 §15.6.4 (503) and RFC 6585 §4 (429): an overloaded or rate-limiting server
+     * says when to come back; obey it for every protocol instead of backing off on our own
+     * schedule. */
+    if ((ctx->http.status == 503 || ctx->http.status == 429) &&
         pkiot_http_resp_field(&ctx->http, PKIOT_HTTP_F_RETRY_AFTER, &ra) == PKIOT_OK) {
         pkiot_engine_keep_text(ctx, ctx->rx, ctx->rx_len);
         rc = pkiot_engine_later(ctx, &ctx->http);
+    } else if (ctx->http.status == 429) {
+        /* Without a time it is still "later", never a refusal of the request: back off
+         * and count an attempt, as for a 503. */
+        pkiot_engine_keep_text(ctx, ctx->rx, ctx->rx_len);
+        rc = PKIOT_E_HTTP_STATUS;
     } else {
         rc = ops->handle(ctx, &ctx->http);
     }
@@ -747,6 +782,7 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
                 return fail(ctx, rc); /* fail() wipes the partly written head */
             }
             ctx->deadline_ms = now_ms + cfg_or(cfg->io_timeout_ms, DEFAULT_IO_TIMEOUT_MS);
+            ctx->conn_reused = ctx->conn_open;
             ctx->phase = ctx->conn_open ? PKIOT_PHASE_SEND : PKIOT_PHASE_CONNECT;
             break;
         case PKIOT_PHASE_CONNECT:
@@ -778,9 +814,16 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
                     return io_timed_out(ctx) ? transient(ctx, PKIOT_E_TIMEOUT) : rc;
                 }
                 if (rc != PKIOT_OK) {
+                    if (ctx->conn_reused && peer_dropped(rc)) {
+                        reconnect_now(ctx);
+                        break;
+                    }
                     return transient(ctx, rc > 0 ? PKIOT_E_INTERNAL : rc);
                 }
                 ctx->tx_off += n;
+            }
+            if (ctx->phase != PKIOT_PHASE_SEND) {
+                break; /* reconnect_now(): the request is described again */
             }
             /* The request may carry Basic credentials: clear it once sent. */
             pkiot_zeroize(ctx->tx, ctx->tx_len);
@@ -798,6 +841,13 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
             rc = tp->recv(tp->ctx, ctx->tx, PKIOT_TX_BUF_SIZE, &n);
             if (rc == PKIOT_WANT_READ || rc == PKIOT_WANT_WRITE) {
                 return io_timed_out(ctx) ? transient(ctx, PKIOT_E_TIMEOUT) : rc;
+            }
+            if (ctx->conn_reused && ((rc == PKIOT_OK && n == 0) || peer_dropped(rc))) {
+                reconnect_now(ctx);
+                break;
+            }
+            if (rc == PKIOT_OK && n > 0) {
+                ctx->conn_reused = 0; /* the server answers: a failure now is a real one */
             }
             /* A close without TLS close_notify is still an end of stream: the HTTP parser
              * decides whether the response was complete. */

@@ -68,6 +68,10 @@ int pkiot_engine_ensure_key(pkiot_ctx_t *ctx, pkiot_key_type_t type);
 int pkiot_engine_build_csr(pkiot_ctx_t *ctx, pkiot_hash_alg_t hash,
                            const pkiot_csrattrs_t *attrs);
 
+/* Views of the first @p max certificates of concatenated DER @p p (stops at the first
+ * element that is not a SEQUENCE); returns how many. */
+size_t pkiot_engine_split_certs(const uint8_t *p, size_t len, pkiot_slice_t *out, size_t max);
+
 /* Check that cert (DER) is for ctx->key and chains to the trust anchors (or to the CA
  * certificates received in this enrollment when bootstrapping). */
 int pkiot_engine_accept_cert(pkiot_ctx_t *ctx, const uint8_t *cert, size_t len);

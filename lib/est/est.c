@@ -12,6 +12,8 @@
 #if PKIOT_EST
 
 #define EST_WELL_KNOWN "/.well-known/est"
+/* Most CA certificates / trust anchors a /cacerts check considers as path elements. */
+#define EST_MAX_CHAIN 8u
 
 /* Record tags of this module inside the checkpoint (PKIOT_CKPT_T_PROTO and up). */
 enum {
@@ -259,6 +261,46 @@ static int store_cacerts(pkiot_ctx_t *ctx, const uint8_t *cms, size_t cms_len)
     return PKIOT_OK;
 }
 
+/*
+ * RFC 7030 §4.1.3: CA certificates are used to build paths only after normal RFC 5280 path
+ * validation against the explicit trust anchors. TLS authenticated the server, not what it
+ * hands out: a misconfigured server, or one whose CA label points at another CA, must not
+ * get a foreign CA into the application's trust store or into the issued certificate's
+ * path. So every certificate received must chain to a configured anchor, with the others
+ * received as intermediates; the anchor itself may be among them (the server MUST include
+ * the current root), and an identical copy of an anchor passes as it is.
+ */
+static int check_cacerts(pkiot_ctx_t *ctx)
+{
+    const pkiot_config_t *cfg = ctx->cfg;
+    pkiot_slice_t inter[EST_MAX_CHAIN], anchors[EST_MAX_CHAIN];
+    size_t n_inter = pkiot_engine_split_certs(ctx->ca, ctx->ca_len, inter, EST_MAX_CHAIN);
+    size_t n_anchors = pkiot_engine_split_certs(cfg->trust_anchors, cfg->trust_anchors_len,
+                                                anchors, EST_MAX_CHAIN);
+    int64_t now = pkiot_engine_unix_now(ctx);
+    pkiot_der_cursor_t cur;
+    pkiot_der_tlv_t tlv;
+    /* Walks every certificate, also those beyond the intermediates' array. */
+    pkiot_der_init(&cur, ctx->ca, ctx->ca_len);
+    while (!pkiot_der_at_end(&cur)) {
+        pkiot_x509_cert_t c;
+        int rc = pkiot_der_expect(&cur, PKIOT_DER_SEQUENCE, &tlv);
+        if (rc == PKIOT_OK) {
+            rc = pkiot_x509_cert_parse(tlv.raw, tlv.raw_len, &c);
+        }
+        if (rc == PKIOT_OK) {
+            rc = pkiot_x509_chain_check(&c, inter, n_inter, anchors, n_anchors, now,
+                                        cfg->crypto, NULL);
+        }
+        if (rc != PKIOT_OK) {
+            pkiot_engine_progress(ctx, "a CA certificate from /cacerts does not chain to the "
+                                       "trust anchors");
+            return rc;
+        }
+    }
+    return PKIOT_OK;
+}
+
 static int handle_cacerts(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
 {
     pkiot_est_state_t *e = &ctx->est;
@@ -274,7 +316,13 @@ static int handle_cacerts(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
         return rc;
     }
     rc = store_cacerts(ctx, ctx->rx, len);
+    /* Bootstrap confirms each certificate out of band instead (store_cacerts()). */
+    if (rc == PKIOT_OK && !ctx->cfg->bootstrap && ctx->cfg->trust_anchors != NULL &&
+        ctx->cfg->trust_anchors_len > 0) {
+        rc = check_cacerts(ctx);
+    }
     if (rc != PKIOT_OK) {
+        ctx->ca_len = 0; /* pkiot_result_ca_certs() never shows what was refused */
         return rc;
     }
     e->have_cacerts = 1;

@@ -6,7 +6,10 @@
  *                                 for PKIOT_OP_CACERTS. Bootstrap (§4.1.1): the connection is
  *                                 not verified, every CA certificate is shown to
  *                                 cfg->confirm_ca, and the connection is then re-opened with
- *                                 the confirmed certificates as trust anchors.
+ *                                 the confirmed certificates as trust anchors. Otherwise
+ *                                 (§4.1.3) every certificate received must chain to the
+ *                                 configured trust anchors, the others received serving as
+ *                                 intermediates, before any is used or returned.
  *   CSRATTRS  GET  /csrattrs      when cfg->est.use_csrattrs; 204/404 mean "no attributes".
  *                                 Requested key type, hash, challengePassword and extensions
  *                                 are applied to the CSR.
@@ -33,8 +36,16 @@
  * What a bad or unexpected answer yields (pkiot_step() return; the checkpoint is untouched, so
  * the same key and request can be retried later):
  *   401 without a Basic challenge, or after credentials were sent  PKIOT_E_HTTP_AUTH_REQUIRED
- *   other 4xx                                        PKIOT_E_SERVER_REJECTED (text kept)
+ *   other 4xx (not 429)                              PKIOT_E_SERVER_REJECTED (text kept)
  *   5xx, cut connection, truncated body, timeout     retried with backoff, then that error
+ *   429 or 503 with Retry-After (RFC 6585 §4)        PKIOT_SLEEP until then (phase WAIT, like
+ *                                                    a 202; checkpointed, no attempt counted)
+ *   429 without Retry-After                          like a 5xx: backoff, an attempt counted,
+ *                                                    then PKIOT_E_HTTP_STATUS (text kept)
+ *   kept-alive connection closed by the server, seen at the send or before the first byte
+ *   of the answer                                    sent again at once on a new connection,
+ *                                                    once per request, no attempt counted, no
+ *                                                    backoff (a second failure is a real one)
  *   202 without Retry-After                          PKIOT_SLEEP for default_retry_after_s
  *   wrong Content-Type                               PKIOT_E_HTTP_CONTENT_TYPE
  *   body not base64                                  PKIOT_E_EST_BAD_RESPONSE
@@ -44,6 +55,9 @@
  *   not HTTP at all                                  PKIOT_E_HTTP_BAD_STATUS_LINE
  *   certificate for another key                      PKIOT_E_CERT_KEY_MISMATCH
  *   certificate not chaining to the trust anchors    PKIOT_E_CERT_UNTRUSTED
+ *   /cacerts certificate not chaining to the trust   PKIOT_E_CERT_UNTRUSTED (or the path's
+ *   anchors (not bootstrapping)                      PKIOT_E_CERT_EXPIRED, _BAD_SIGNATURE,
+ *                                                    _NOT_CA); nothing of the answer is kept
  *   bootstrap CA certificate refused by confirm_ca   PKIOT_E_FINGERPRINT
  *   malformed multipart (serverkeygen)               PKIOT_E_HTTP_MULTIPART
  *

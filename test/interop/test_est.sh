@@ -3,11 +3,13 @@
 # wrote), plus a fault-injecting proxy (cuts at protocol phases and byte offsets, followed by
 # a fresh process with --resume) and a fake server for answers libest never gives.
 # Prints PASS:/FAIL:/SKIP: lines; exit 0 when nothing failed, 77 when it cannot run here.
+# PKIOT_ENROLL picks the program (default build/host/pkiot-enroll), EST_INTEROP_DIR the work
+# directory (default build/interop/est), EST_CUTS the number of byte-offset cut points.
 set -u
 cd "$(dirname "$0")/../.."
 TOP=$PWD
 BIN=${PKIOT_ENROLL:-$TOP/build/host/pkiot-enroll}
-W=$TOP/build/interop/est
+W=${EST_INTEROP_DIR:-$TOP/build/interop/est}
 CUTS=${EST_CUTS:-40}
 
 . test/interop/est_env.sh
@@ -250,13 +252,50 @@ if [ $rc = 0 ] && cert_ok "$W/attrs.pem" "$W/attrs.key" && openssl x509 -in "$W/
 check "libest csrattrs applied (server asked for a P-384 key)" 0 $rc $x
 est_env_stop >/dev/null 2>&1
 
+# --- two-level PKI (root + issuing CA): libest serves both from /cacerts --------------------
+PKI2=$W/pki2
+if est_env_ca "$PKI2" --intermediate >/dev/null && est_env_start "$PKI2" -d 300 >/dev/null; then
+  URL="https://127.0.0.1:$EST_PORT"
+  cert_ok2() { # cert_ok2 CERT KEY: issued by the issuing CA under the root, carries the key
+    openssl verify -CAfile "$PKI2/root.crt" -untrusted "$PKI2/int.crt" "$1" >/dev/null 2>&1 || return 1
+    [ -n "$(pubkey_of_cert "$1")" ] && [ "$(pubkey_of_cert "$1")" = "$(pubkey_of_key "$2")" ]
+  }
+  ncerts() { grep -c -- "-----BEGIN CERTIFICATE-----" "$1" 2>/dev/null || echo 0; }
+  FPR_ROOT=$(openssl x509 -in "$PKI2/root.crt" -noout -fingerprint -sha256 | cut -d= -f2)
+  FPR_INT=$(openssl x509 -in "$PKI2/int.crt" -noout -fingerprint -sha256 | cut -d= -f2)
+  est_env_exec "$BIN" est --server "$URL" --bootstrap --fingerprint "$FPR_ROOT" --fingerprint "$FPR_INT" \
+    "${AUTH[@]}" --subject "CN=dev-boot-2l" --out "$W/boot2l.pem" --key-out "$W/boot2l.key" \
+    --chain-out "$W/boot2l-ca.pem" --state "$W/s-boot2l" >"$W/last.out" 2>"$W/last.log"
+  rc=$?; x=1; [ $rc = 0 ] && cert_ok2 "$W/boot2l.pem" "$W/boot2l.key" && [ "$(ncerts "$W/boot2l-ca.pem")" -ge 2 ] && x=0
+  check "libest bootstrap with root and issuing CA, both fingerprints given (--fingerprint twice)" 0 $rc $x
+  est_env_exec "$BIN" est --server "$URL" --bootstrap --fingerprint "$FPR_ROOT" "${AUTH[@]}" --subject "CN=dev-boot-2l-b" \
+    --out "$W/boot2l-b.pem" --state "$W/s-boot2l-b" >"$W/last.out" 2>"$W/last.log"
+  check "libest bootstrap refuses the issuing CA when only the root's fingerprint is given" 79 $?
+  # A root as trust anchor: the /cacerts answer (issuing CA + root) must chain to it.
+  enroll "$URL" --trust "$PKI2/trust.pem" --cacerts-only --out "$W/ca2l.pem" --state "$W/s-ca2l"
+  rc=$?; x=1; [ $rc = 0 ] && [ "$(ncerts "$W/ca2l.pem")" = 2 ] && x=0
+  check "libest cacerts of a two-level CA validated against the root trust anchor" 0 $rc $x
+  enroll "$URL" --trust "$PKI2/trust.pem" "${AUTH[@]}" --chain-out "$W/en2l-ca.pem" --subject "CN=dev-2l" \
+    --out "$W/en2l.pem" --key-out "$W/en2l.key" --state "$W/s-en2l"
+  rc=$?; x=1; [ $rc = 0 ] && cert_ok2 "$W/en2l.pem" "$W/en2l.key" && x=0
+  check "libest simpleenroll from an issuing CA, CA certificates fetched and validated first" 0 $rc $x
+  est_env_stop >/dev/null 2>&1
+else
+  fail "two-level test PKI or estserver start"
+  est_env_stop >/dev/null 2>&1
+fi
+
 # --- the fake server: answers libest never gives -------------------------------------------
+# FAKE_SERVER_ARGS: more server options (they override the defaults); FAKE_NOTE: added to the
+# check's name when a scenario runs more than once.
 fake_case() { # fake_case SCENARIO EXPECTED_RC [extra client args...]
   local sc=$1 want=$2
   shift 2
-  rm -f "$W/fport" "$W/f-$sc.state"
+  rm -f "$W/fport" "$W/f-$sc.state" "$W/f-$sc.log"
+  # shellcheck disable=SC2086
   est_env_exec python3 test/tools/fake_est_server.py --pki "$PKI" --port 0 --port-file "$W/fport" \
-    --scenario "$sc" --user "$EST_USER:$EST_PASS" --timeout 30 --retry-after 5 --hang-s 10 >/dev/null 2>&1 &
+    --log "$W/f-$sc.log" --scenario "$sc" --user "$EST_USER:$EST_PASS" --timeout 30 --retry-after 5 --hang-s 10 \
+    ${FAKE_SERVER_ARGS:-} >/dev/null 2>&1 &
   local fpid=$!
   for _ in $(seq 100); do [ -s "$W/fport" ] && break; sleep 0.05; done
   enroll "https://127.0.0.1:$(cat "$W/fport")" "${AUTH[@]}" --max-attempts 1 --timeout 3 --subject "CN=fake-$sc" \
@@ -267,7 +306,7 @@ fake_case() { # fake_case SCENARIO EXPECTED_RC [extra client args...]
   if [ "$want" = 0 ]; then cert_ok "$W/f-$sc.pem" "$W/f-$sc.key" || x=1; fi
   # After a failure the checkpoint is still a valid blob (never half-written).
   if [ "$want" != 0 ] && [ -f "$W/f-$sc.state" ] && ! python3 test/tools/ckpt_dump.py "$W/f-$sc.state" >/dev/null; then x=1; fi
-  check "fake server '$sc' -> exit $want" "$want" $rc $x
+  check "fake server '$sc'${FAKE_NOTE:+ ($FAKE_NOTE)} -> exit $want" "$want" $rc $x
 }
 est_env_netns || fail "namespace for the fake server"
 fake_case ok 0
@@ -296,6 +335,26 @@ fake_case http-403 76
 fake_case http-404 76
 fake_case wrong-cert 79
 fake_case foreign-chain 79
+# RFC 7030 4.1.3: CA certificates that do not chain to the trust anchor are refused, whether
+# asked for alone or fetched before an enrollment (then no request is sent).
+FAKE_SERVER_ARGS="--on cacerts" FAKE_NOTE="cacerts only" fake_case foreign-chain 79 --cacerts-only
+FAKE_SERVER_ARGS="--on cacerts" FAKE_NOTE="cacerts only" fake_case cacerts-mixed 79 --cacerts-only
+FAKE_NOTE="cacerts before simpleenroll" fake_case cacerts-mixed 79 --chain-out "$W/f-mixed-ca.pem"
+x=1; grep -q '"op": "cacerts"' "$W/f-cacerts-mixed.log" 2>/dev/null && \
+  ! grep -q '"op": "simpleenroll"' "$W/f-cacerts-mixed.log" && x=0
+check "no enrollment request after refused CA certificates" 0 0 $x
+# 429 is "later" (RFC 6585 4): Retry-After is obeyed like a 503's; without it, a backoff.
+FAKE_SERVER_ARGS="--retry-after 1" FAKE_NOTE="Retry-After: 1, --wait" fake_case http-429 0 --wait
+x=1; grep -q "server asked for time" "$W/last.log" && x=0
+check "429 with Retry-After: waited as the server asked, no backoff" 0 0 $x
+FAKE_SERVER_ARGS="--retry-after 1" fake_case http-429 75
+FAKE_NOTE="--max-attempts 2" fake_case http-429-no-header 0 --max-attempts 2
+fake_case http-429-no-header 69
+# A kept-alive connection the server closed while idle: retried at once on a new connection,
+# without using up the single attempt allowed here.
+fake_case idle-close 0 --chain-out "$W/f-idle-ca.pem"
+x=1; grep -q "kept-alive connection was closed by the server: reconnecting" "$W/last.log" && x=0
+check "stale kept-alive connection replaced at once (no backoff, no attempt counted)" 0 0 $x
 
 # State survives a malformed answer: the same key finishes against a correct server.
 rm -f "$W/fport"

@@ -24,6 +24,9 @@ others get a correct answer):
   retry-delta        the same with Retry-After: <delta-seconds>
   retry-forever      202 + Retry-After: delta, never succeeds
   retry-no-header    202 without Retry-After
+  http-429           429 Too Many Requests + Retry-After: <--retry-after>, --retry-count
+                     times per operation, then the correct answer
+  http-429-no-header the same without Retry-After
   chunked            correct body in Transfer-Encoding: chunked (--chunk-size, default 100)
   lf-base64          correct body, base64 lines of 64 ending in LF (libest's style)
   crlf-base64        correct body, base64 lines of 64 ending in CRLF
@@ -38,6 +41,10 @@ others get a correct answer):
   wrong-cert         correct CMS, but the certificate is for another public key
   foreign-chain      correct CMS, certificate issued by a CA outside the trust anchor
                      (for cacerts: the foreign root instead of the real one)
+  cacerts-mixed      cacerts: the real CA certificates plus the foreign root
+  idle-close         correct answers, but each connection is closed after one answer
+                     without "Connection: close", as an idle timeout closes a kept-alive
+                     connection: the client's next request on it meets a closed socket
   pem-body           200 whose body is PEM text instead of base64 DER
   keygen-pkcs1       serverkeygen: key part as PKCS#1 RSAPrivateKey labelled pkcs8 (libest)
   keygen-bad-length  serverkeygen: libest's framing, Content-Length counts only the two
@@ -119,7 +126,9 @@ class CA:
             args += ["-certfile", f]
         return self.run(args)
 
-    def cacerts(self, foreign=False):
+    def cacerts(self, foreign=False, mixed=False):
+        if mixed:
+            return self.certs_only([self.p("cacerts.pem"), self.p("foreign-root.crt")])
         return self.certs_only([self.p("foreign-root.crt") if foreign else self.p("cacerts.pem")])
 
     def sign(self, csr_der, foreign=False, other_key=False):
@@ -373,6 +382,13 @@ class Handler(BaseHTTPRequestHandler):
                 hdrs.append(("Retry-After", str(a.retry_after)))
             self.respond(202, hdrs, b"")
             return 202
+        if sc in ("http-429", "http-429-no-header") and k <= a.retry_count:
+            text = f"429 Too Many Requests: simulated rate limit for {op}\n".encode()
+            hdrs = [("Content-Type", "text/plain"), ("Content-Length", str(len(text)))]
+            if sc == "http-429":
+                hdrs.append(("Retry-After", str(a.retry_after)))
+            self.respond(429, hdrs, text)
+            return 429
 
         # A real answer.
         ctype, payload, parts = self.answer(op, body, sc, ca)
@@ -437,6 +453,9 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(a.drip_ms / 1000.0)
             return 200
         self.respond(200, headers, body_out)
+        if sc == "idle-close":
+            # Not announced: the client learns it only when it uses the connection again.
+            self.close_connection = True
         return 200
 
     @staticmethod
@@ -453,7 +472,8 @@ class Handler(BaseHTTPRequestHandler):
         a = self.server.state.args
         foreign = sc == "foreign-chain"
         if op == "cacerts":
-            return "application/pkcs7-mime", ca.cacerts(foreign=foreign), None
+            return "application/pkcs7-mime", ca.cacerts(foreign=foreign,
+                                                        mixed=(sc == "cacerts-mixed")), None
         if op == "csrattrs":
             return "application/csrattrs", a.csrattrs, None
         try:
@@ -538,7 +558,8 @@ def main():
              "http-500", "http-400", "http-403", "http-404", "retry-date", "retry-delta",
              "retry-forever", "retry-no-header", "chunked", "lf-base64", "crlf-base64",
              "nowrap-base64", "auth-401", "garbage", "close", "hang", "slow", "empty-200",
-             "wrong-cert", "foreign-chain", "pem-body", "keygen-pkcs1", "keygen-bad-length"}
+             "wrong-cert", "foreign-chain", "pem-body", "keygen-pkcs1", "keygen-bad-length",
+             "http-429", "http-429-no-header", "idle-close", "cacerts-mixed"}
     if a.scenario not in known:
         p.error(f"unknown scenario {a.scenario}; one of: {', '.join(sorted(known))}")
     a.on = {x.strip() for x in a.on.split(",") if x.strip()}

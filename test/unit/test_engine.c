@@ -39,11 +39,13 @@ typedef struct test_ca {
 
 static mbedtls_entropy_context g_entropy;
 static mbedtls_ctr_drbg_context g_drbg;
-static test_ca_t g_ca, g_other_ca;
+static test_ca_t g_ca, g_other_ca, g_sub_ca, g_stray_sub_ca;
 static pkiot_mbedtls_crypto_t g_crypto_state;
 static pkiot_crypto_port_t g_crypto;
 
-static void ca_make(test_ca_t *ca, const char *name)
+/* A CA certificate for @p name: self-signed when @p issuer is NULL, else issued by it. */
+static void ca_make_by(test_ca_t *ca, const char *name, const test_ca_t *issuer,
+                       const char *issuer_name)
 {
     mbedtls_pk_init(&ca->key);
     assert_int_equal(mbedtls_pk_setup(&ca->key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), 0);
@@ -55,9 +57,11 @@ static void ca_make(test_ca_t *ca, const char *name)
     mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
     mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
     mbedtls_x509write_crt_set_subject_key(&w, &ca->key);
-    mbedtls_x509write_crt_set_issuer_key(&w, &ca->key);
+    mbedtls_x509write_crt_set_issuer_key(&w, issuer != NULL ? (mbedtls_pk_context *)&issuer->key
+                                                            : &ca->key);
     assert_int_equal(mbedtls_x509write_crt_set_subject_name(&w, name), 0);
-    assert_int_equal(mbedtls_x509write_crt_set_issuer_name(&w, name), 0);
+    assert_int_equal(
+        mbedtls_x509write_crt_set_issuer_name(&w, issuer != NULL ? issuer_name : name), 0);
     static const unsigned char serial[] = {0x01};
     assert_int_equal(mbedtls_x509write_crt_set_serial_raw(&w, (unsigned char *)serial, 1), 0);
     assert_int_equal(mbedtls_x509write_crt_set_validity(&w, "20200101000000", "20991231235959"), 0);
@@ -68,6 +72,11 @@ static void ca_make(test_ca_t *ca, const char *name)
     memcpy(ca->cert, buf + sizeof buf - (size_t)n, (size_t)n);
     ca->cert_len = (size_t)n;
     mbedtls_x509write_crt_free(&w);
+}
+
+static void ca_make(test_ca_t *ca, const char *name)
+{
+    ca_make_by(ca, name, NULL, NULL);
 }
 
 /* Issue a certificate for the public key of a DER CSR. */
@@ -152,8 +161,23 @@ typedef enum {
     R_CUT,            /* close after half of a 200 response */
     R_BAD_TYPE,       /* 200 text/html */
     R_BAD_B64,        /* 200 application/pkcs7-mime with an invalid body */
-    R_SILENT          /* never answers */
+    R_SILENT,         /* never answers */
+    R_CLOSE,          /* reads the request, closes without answering */
+    R_429,            /* 429 with a text body, no Retry-After */
+    R_429_LATER,      /* 429 with Retry-After: 7 */
+    R_CACERTS,        /* /cacerts: the trusted root */
+    R_CACERTS_CHAIN,  /* /cacerts: an issuing CA under the trusted root, and the root */
+    R_CACERTS_FOREIGN, /* /cacerts: a root the device does not trust */
+    R_CACERTS_MIXED   /* /cacerts: the trusted root and an issuing CA of another root */
 } reply_t;
+
+/* What the server did with a kept-alive connection once it had answered on it. */
+typedef enum {
+    IDLE_KEEP = 0,   /* keeps it */
+    IDLE_EOF,        /* closed it: the client's next request meets an end of stream */
+    IDLE_RESET,      /* closed it: the next request meets a reset */
+    IDLE_SEND_FAILS  /* closed it: sending the next request fails */
+} idle_t;
 
 typedef struct server {
     reply_t script[8];
@@ -168,6 +192,11 @@ typedef struct server {
     uint8_t last_csr[2048];
     size_t last_csr_len;
     int requests;
+    int eof;            /* the peer closed: recv reports an end of stream */
+    idle_t idle_close;  /* applied once, to the first request on a used connection */
+    idle_t dropped;     /* the current connection was dropped that way */
+    int served_on_conn; /* answers on the current connection */
+    int stale_hits;     /* requests that met a dropped connection */
 } server_t;
 
 static server_t srv;
@@ -180,6 +209,9 @@ static int fake_connect(void *c, const pkiot_transport_params_t *p)
     srv.connects++;
     srv.req_len = 0;
     srv.resp_len = srv.resp_off = 0;
+    srv.eof = 0;
+    srv.dropped = IDLE_KEEP;
+    srv.served_on_conn = 0;
     return PKIOT_OK;
 }
 
@@ -201,6 +233,7 @@ static void serve(const char *body, size_t body_len, int auth)
     srv.with_auth[srv.requests < 8 ? srv.requests : 7] = auth;
     srv.next++;
     srv.requests++;
+    srv.served_on_conn++;
     uint8_t der[2048], cert[1400], cms[2048];
     char b64[4096];
     size_t dl = 0, bl = 0;
@@ -259,6 +292,41 @@ static void serve(const char *body, size_t body_len, int auth)
     case R_SILENT:
         srv.resp_len = 0;
         break;
+    case R_CLOSE:
+        srv.resp_len = 0;
+        srv.eof = 1;
+        break;
+    case R_429:
+        respond("HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\n",
+                (const uint8_t *)"slow down", 9);
+        break;
+    case R_429_LATER:
+        respond("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\n", NULL, 0);
+        break;
+    case R_CACERTS:
+    case R_CACERTS_CHAIN:
+    case R_CACERTS_FOREIGN:
+    case R_CACERTS_MIXED: {
+        uint8_t certs[2048];
+        size_t n = 0;
+        const test_ca_t *list[2] = {r == R_CACERTS_FOREIGN ? &g_other_ca : &g_ca, NULL};
+        if (r == R_CACERTS_CHAIN) {
+            list[0] = &g_sub_ca;
+            list[1] = &g_ca;
+        } else if (r == R_CACERTS_MIXED) {
+            list[1] = &g_stray_sub_ca;
+        }
+        for (size_t i = 0; i < 2 && list[i] != NULL; i++) {
+            assert_true(n + list[i]->cert_len <= sizeof certs);
+            memcpy(certs + n, list[i]->cert, list[i]->cert_len);
+            n += list[i]->cert_len;
+        }
+        size_t ml = cms_wrap(certs, n, cms, sizeof cms);
+        assert_int_equal(pkiot_base64_encode(cms, ml, b64, sizeof b64, &bl), PKIOT_OK);
+        respond("HTTP/1.1 200 OK\r\nContent-Type: application/pkcs7-mime\r\n",
+                (const uint8_t *)b64, bl);
+        break;
+    }
     }
 }
 
@@ -266,6 +334,20 @@ static int fake_send(void *c, const uint8_t *buf, size_t len, size_t *n)
 {
     (void)c;
     assert_true(srv.connected);
+    if (srv.idle_close != IDLE_KEEP && srv.served_on_conn > 0 && srv.req_len == 0 &&
+        srv.dropped == IDLE_KEEP) {
+        /* The server closed this connection while it was idle: this request is lost. */
+        srv.dropped = srv.idle_close;
+        srv.idle_close = IDLE_KEEP;
+        srv.stale_hits++;
+    }
+    if (srv.dropped == IDLE_SEND_FAILS) {
+        return PKIOT_E_NET_CLOSED;
+    }
+    if (srv.dropped != IDLE_KEEP) {
+        *n = len; /* into the socket buffer, never read */
+        return PKIOT_OK;
+    }
     /* Accept at most 100 bytes per call: the engine must handle partial writes. */
     size_t take = len > 100 ? 100 : len;
     assert_true(srv.req_len + take <= sizeof srv.req);
@@ -290,6 +372,13 @@ static int fake_send(void *c, const uint8_t *buf, size_t len, size_t *n)
 static int fake_recv(void *c, uint8_t *buf, size_t cap, size_t *n)
 {
     (void)c;
+    if (srv.dropped == IDLE_RESET) {
+        return PKIOT_E_NET_CLOSED;
+    }
+    if (srv.dropped == IDLE_EOF || (srv.eof && srv.resp_off == srv.resp_len)) {
+        *n = 0;
+        return PKIOT_OK;
+    }
     if (srv.resp_off == srv.resp_len) {
         if (srv.resp_len > 0 && srv.script[srv.next - 1] == R_CUT) {
             *n = 0; /* peer closed mid-response */
@@ -426,6 +515,8 @@ static int group_setup(void **state)
     }
     ca_make(&g_ca, "CN=Test EST CA,O=pkiot");
     ca_make(&g_other_ca, "CN=Stranger CA");
+    ca_make_by(&g_sub_ca, "CN=Test issuing CA,O=pkiot", &g_ca, "CN=Test EST CA,O=pkiot");
+    ca_make_by(&g_stray_sub_ca, "CN=Stray issuing CA", &g_other_ca, "CN=Stranger CA");
     return 0;
 }
 
@@ -557,6 +648,191 @@ static void test_503_retry_after_is_obeyed(void **state)
     assert_int_equal(pkiot_wake_at(&g_ctx), now + 120000u);
     now = pkiot_wake_at(&g_ctx);
     assert_int_equal(run(&now), PKIOT_DONE);
+}
+
+static void test_429_retry_after_is_obeyed(void **state)
+{
+    (void)state;
+    const reply_t r[] = {R_429_LATER, R_ISSUE};
+    script(r, 2);
+    start();
+    uint32_t now = 1000;
+    /* RFC 6585 §4: "later", not a rejection of the request. */
+    assert_int_equal(run(&now), PKIOT_SLEEP);
+    assert_int_equal(pkiot_phase(&g_ctx), PKIOT_PHASE_WAIT);
+    assert_int_equal(pkiot_wake_at(&g_ctx), now + 7000u);
+    assert_true(pkiot_wake_unix(&g_ctx) == fixed_time(NULL) + 7);
+    assert_int_equal(pkiot_http_status(&g_ctx), 429);
+    /* Checkpointed with the wait: a reboot keeps the same request and honours the time. */
+    uint8_t csr[2048];
+    size_t csr_len = srv.last_csr_len;
+    memcpy(csr, srv.last_csr, csr_len);
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+    assert_int_equal(pkiot_resume(&g_ctx), PKIOT_OK);
+    assert_int_equal(pkiot_step(&g_ctx, 10), PKIOT_SLEEP);
+    assert_int_equal(pkiot_wake_at(&g_ctx), 10u + 7000u);
+    now = pkiot_wake_at(&g_ctx);
+    assert_int_equal(run(&now), PKIOT_DONE);
+    assert_int_equal(srv.requests, 2);
+    assert_int_equal(srv.last_csr_len, csr_len);
+    assert_memory_equal(srv.last_csr, csr, csr_len);
+    assert_cert_for_result_key();
+}
+
+static void test_429_without_retry_after_backs_off(void **state)
+{
+    (void)state;
+    const reply_t r[] = {R_429, R_ISSUE};
+    script(r, 2);
+    start();
+    uint32_t now = 0;
+    assert_int_equal(run(&now), PKIOT_SLEEP);
+    assert_int_equal(pkiot_phase(&g_ctx), PKIOT_PHASE_BACKOFF);
+    assert_int_equal(pkiot_last_error(&g_ctx), PKIOT_E_HTTP_STATUS);
+    assert_string_equal(pkiot_server_text(&g_ctx), "slow down");
+    uint32_t wake = pkiot_wake_at(&g_ctx);
+    assert_true(wake - now >= 500 && wake - now <= 1000);
+    now = wake;
+    assert_int_equal(run(&now), PKIOT_DONE);
+    assert_int_equal(srv.requests, 2);
+
+    /* Each 429 counts an attempt: max_attempts of them end the enrollment. */
+    const reply_t r2[] = {R_429, R_429, R_429, R_ISSUE};
+    script(r2, 4);
+    g_store_len = 0;
+    start();
+    int rc;
+    while ((rc = run(&now)) == PKIOT_SLEEP) {
+        assert_int_equal(pkiot_phase(&g_ctx), PKIOT_PHASE_BACKOFF);
+        now = pkiot_wake_at(&g_ctx);
+    }
+    assert_int_equal(rc, PKIOT_E_HTTP_STATUS);
+    assert_int_equal(srv.requests, 3);
+    assert_int_equal(pkiot_http_status(&g_ctx), 429);
+}
+
+/* The server closed the kept-alive connection while the device was between requests. */
+static void test_stale_keepalive_is_retried_at_once(void **state)
+{
+    (void)state;
+    const idle_t modes[] = {IDLE_EOF, IDLE_RESET, IDLE_SEND_FAILS};
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        const reply_t r[] = {R_401, R_ISSUE};
+        script(r, 2);
+        srv.idle_close = modes[i];
+        g_store_len = 0;
+        start();
+        uint32_t now = 0;
+        /* No PKIOT_SLEEP for a backoff in between: the request goes out again at once. */
+        int rc = run(&now);
+        if (rc != PKIOT_DONE) {
+            fail_msg("mode %zu: got %s", i, pkiot_strerror_name(rc));
+        }
+        assert_int_equal(srv.stale_hits, 1);
+        assert_int_equal(srv.connects, 2);
+        assert_int_equal(srv.requests, 2);
+        assert_int_equal(srv.with_auth[1], 1);
+        assert_int_equal(pkiot_last_error(&g_ctx), PKIOT_OK);
+        assert_cert_for_result_key();
+    }
+}
+
+static void test_stale_keepalive_retried_only_once(void **state)
+{
+    (void)state;
+    /* The fresh connection fails as well: that one is a real failure, with an attempt
+     * counted and a backoff. */
+    const reply_t r[] = {R_401, R_CLOSE, R_ISSUE};
+    script(r, 3);
+    srv.idle_close = IDLE_EOF;
+    start();
+    uint32_t now = 0;
+    assert_int_equal(run(&now), PKIOT_SLEEP);
+    assert_int_equal(pkiot_phase(&g_ctx), PKIOT_PHASE_BACKOFF);
+    assert_int_equal(pkiot_last_error(&g_ctx), PKIOT_E_HTTP_TRUNCATED);
+    assert_int_equal(srv.stale_hits, 1);
+    assert_int_equal(srv.connects, 2);
+    now = pkiot_wake_at(&g_ctx);
+    assert_int_equal(run(&now), PKIOT_DONE);
+    assert_int_equal(srv.connects, 3);
+}
+
+static void test_fresh_connection_closed_is_a_failure(void **state)
+{
+    (void)state;
+    /* No earlier exchange on the connection: a close before the answer is not staleness. */
+    const reply_t r[] = {R_CLOSE, R_ISSUE};
+    script(r, 2);
+    start();
+    uint32_t now = 0;
+    assert_int_equal(run(&now), PKIOT_SLEEP);
+    assert_int_equal(pkiot_phase(&g_ctx), PKIOT_PHASE_BACKOFF);
+    assert_int_equal(srv.connects, 1);
+    now = pkiot_wake_at(&g_ctx);
+    assert_int_equal(run(&now), PKIOT_DONE);
+}
+
+static void test_cacerts_must_chain_to_trust_anchors(void **state)
+{
+    (void)state;
+    struct {
+        reply_t r;
+        int want;
+        size_t ca_len;
+    } cases[] = {
+        {R_CACERTS, PKIOT_DONE, g_ca.cert_len},
+        {R_CACERTS_CHAIN, PKIOT_DONE, g_sub_ca.cert_len + g_ca.cert_len},
+        {R_CACERTS_FOREIGN, PKIOT_E_CERT_UNTRUSTED, 0},
+        {R_CACERTS_MIXED, PKIOT_E_CERT_UNTRUSTED, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        script(&cases[i].r, 1);
+        g_store_len = 0;
+        assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+        assert_int_equal(pkiot_enroll_start(&g_ctx, PKIOT_OP_CACERTS), PKIOT_OK);
+        uint32_t now = 0;
+        int rc = run(&now);
+        if (rc != cases[i].want) {
+            fail_msg("case %zu: got %s, want %s", i, pkiot_strerror_name(rc),
+                     pkiot_strerror_name(cases[i].want));
+        }
+        assert_int_equal(srv.requests, 1);
+        /* What was refused is never offered as a result. */
+        assert_int_equal(pkiot_result_ca_certs(&g_ctx).len, cases[i].ca_len);
+    }
+    /* An application that keeps several anchors: any of them may be the root served. */
+    uint8_t two[2048];
+    memcpy(two, g_other_ca.cert, g_other_ca.cert_len);
+    memcpy(two + g_other_ca.cert_len, g_ca.cert, g_ca.cert_len);
+    g_cfg.trust_anchors = two;
+    g_cfg.trust_anchors_len = g_other_ca.cert_len + g_ca.cert_len;
+    const reply_t r[] = {R_CACERTS_CHAIN};
+    script(r, 1);
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+    assert_int_equal(pkiot_enroll_start(&g_ctx, PKIOT_OP_CACERTS), PKIOT_OK);
+    uint32_t now = 0;
+    assert_int_equal(run(&now), PKIOT_DONE);
+}
+
+static void test_fetched_cacerts_checked_before_enrolling(void **state)
+{
+    (void)state;
+    g_cfg.est.fetch_cacerts = 1;
+    const reply_t bad[] = {R_CACERTS_FOREIGN, R_ISSUE};
+    script(bad, 2);
+    start();
+    uint32_t now = 0;
+    assert_int_equal(run(&now), PKIOT_E_CERT_UNTRUSTED);
+    assert_int_equal(srv.requests, 1); /* no CSR went to that server */
+
+    const reply_t good[] = {R_CACERTS_CHAIN, R_ISSUE};
+    script(good, 2);
+    g_store_len = 0;
+    start();
+    assert_int_equal(run(&now), PKIOT_DONE);
+    assert_int_equal(srv.requests, 2);
+    assert_int_equal(pkiot_result_ca_certs(&g_ctx).len, g_sub_ca.cert_len + g_ca.cert_len);
+    assert_cert_for_result_key();
 }
 
 static void test_credentials_wiped_after_a_cut(void **state)
@@ -742,6 +1018,13 @@ int main(void)
         cmocka_unit_test_setup(test_202_then_resume_resends_same_csr, test_setup),
         cmocka_unit_test_setup(test_wake_now_overrides_the_wait, test_setup),
         cmocka_unit_test_setup(test_503_retry_after_is_obeyed, test_setup),
+        cmocka_unit_test_setup(test_429_retry_after_is_obeyed, test_setup),
+        cmocka_unit_test_setup(test_429_without_retry_after_backs_off, test_setup),
+        cmocka_unit_test_setup(test_stale_keepalive_is_retried_at_once, test_setup),
+        cmocka_unit_test_setup(test_stale_keepalive_retried_only_once, test_setup),
+        cmocka_unit_test_setup(test_fresh_connection_closed_is_a_failure, test_setup),
+        cmocka_unit_test_setup(test_cacerts_must_chain_to_trust_anchors, test_setup),
+        cmocka_unit_test_setup(test_fetched_cacerts_checked_before_enrolling, test_setup),
         cmocka_unit_test_setup(test_credentials_wiped_after_a_cut, test_setup),
         cmocka_unit_test_setup(test_5xx_and_cut_are_retried_with_backoff, test_setup),
         cmocka_unit_test_setup(test_retries_exhausted, test_setup),
