@@ -407,64 +407,81 @@ static void put_value(outbuf_t *o, const pkiot_der_tlv_t *v)
     }
 }
 
-/* Validate an RDN (SET OF AttributeTypeAndValue) and optionally print it. */
-static int walk_rdn(const pkiot_der_tlv_t *rdn, outbuf_t *o)
+/* The next AttributeTypeAndValue of an RDN: SEQUENCE { type OID, value }, nothing more. */
+static int next_ava(pkiot_der_cursor_t *c, pkiot_der_tlv_t *type, pkiot_der_tlv_t *val)
+{
+    pkiot_der_tlv_t ava;
+    pkiot_der_cursor_t a;
+    int rc = pkiot_der_next(c, &ava);
+    if (rc != PKIOT_OK) {
+        return rc;
+    }
+    if (ava.tag != PKIOT_DER_SEQUENCE) {
+        return PKIOT_E_X509_FORMAT;
+    }
+    pkiot_der_enter(&ava, &a);
+    rc = pkiot_x509_expect(&a, PKIOT_DER_OID, type, PKIOT_E_X509_FORMAT);
+    if (rc == PKIOT_OK) {
+        rc = pkiot_x509_next(&a, val, PKIOT_E_X509_FORMAT);
+    }
+    if (rc == PKIOT_OK) {
+        rc = pkiot_x509_end(&a, PKIOT_E_X509_FORMAT);
+    }
+    if (rc == PKIOT_OK && type->len == 0) {
+        rc = PKIOT_E_X509_FORMAT;
+    }
+    return rc;
+}
+
+/* An RDN is a non-empty SET OF AttributeTypeAndValue. Checking is kept apart from printing
+ * so that certificate parsing (which checks every name) does not pull the printer and the
+ * OID-to-text code into an image that never prints a name. */
+static int check_rdn(const pkiot_der_tlv_t *rdn)
 {
     pkiot_der_cursor_t c;
-    int first = 1;
+    pkiot_der_tlv_t type;
+    pkiot_der_tlv_t val;
     if (rdn->tag != PKIOT_DER_SET || rdn->len == 0) {
         return PKIOT_E_X509_FORMAT;
     }
     pkiot_der_enter(rdn, &c);
     while (!pkiot_der_at_end(&c)) {
-        pkiot_der_tlv_t ava;
-        pkiot_der_tlv_t type;
-        pkiot_der_tlv_t val;
-        pkiot_der_cursor_t a;
-        int rc = pkiot_der_next(&c, &ava);
+        int rc = next_ava(&c, &type, &val);
         if (rc != PKIOT_OK) {
             return rc;
         }
-        if (ava.tag != PKIOT_DER_SEQUENCE) {
-            return PKIOT_E_X509_FORMAT;
-        }
-        pkiot_der_enter(&ava, &a);
-        rc = pkiot_x509_expect(&a, PKIOT_DER_OID, &type, PKIOT_E_X509_FORMAT);
-        if (rc == PKIOT_OK) {
-            rc = pkiot_x509_next(&a, &val, PKIOT_E_X509_FORMAT);
-        }
-        if (rc == PKIOT_OK) {
-            rc = pkiot_x509_end(&a, PKIOT_E_X509_FORMAT);
-        }
-        if (rc != PKIOT_OK) {
-            return rc;
-        }
-        if (type.len == 0) {
-            return PKIOT_E_X509_FORMAT;
-        }
-        if (o != NULL) {
-            if (!first) {
-                put(o, '+');
-            }
-            const pkiot_x509_dn_attr_t *at = pkiot_x509_dn_attr_by_oid(type.val, type.len);
-            if (at != NULL) {
-                puts_n(o, at->name, strlen(at->name));
-            } else {
-                char tmp[96];
-                size_t n = 0;
-                if (pkiot_x509_oid_to_string(type.val, type.len, tmp, sizeof tmp, &n) ==
-                    PKIOT_OK) {
-                    puts_n(o, tmp, n);
-                } else {
-                    puts_n(o, "?", 1);
-                }
-            }
-            put(o, '=');
-            put_value(o, &val);
-        }
-        first = 0;
     }
     return PKIOT_OK;
+}
+
+/* Print an RDN that check_rdn() accepted, RFC 4514 style. */
+static void print_rdn(const pkiot_der_tlv_t *rdn, outbuf_t *o)
+{
+    pkiot_der_cursor_t c;
+    pkiot_der_tlv_t type;
+    pkiot_der_tlv_t val;
+    int first = 1;
+    pkiot_der_enter(rdn, &c);
+    while (!pkiot_der_at_end(&c) && next_ava(&c, &type, &val) == PKIOT_OK) {
+        if (!first) {
+            put(o, '+');
+        }
+        const pkiot_x509_dn_attr_t *at = pkiot_x509_dn_attr_by_oid(type.val, type.len);
+        if (at != NULL) {
+            puts_n(o, at->name, strlen(at->name));
+        } else {
+            char tmp[96];
+            size_t n = 0;
+            if (pkiot_x509_oid_to_string(type.val, type.len, tmp, sizeof tmp, &n) == PKIOT_OK) {
+                puts_n(o, tmp, n);
+            } else {
+                puts_n(o, "?", 1);
+            }
+        }
+        put(o, '=');
+        put_value(o, &val);
+        first = 0;
+    }
 }
 
 int pkiot_x509_name_check(const uint8_t *name, size_t len, pkiot_slice_t *contents)
@@ -481,7 +498,7 @@ int pkiot_x509_name_check(const uint8_t *name, size_t len, pkiot_slice_t *conten
         pkiot_der_tlv_t rdn;
         rc = pkiot_der_next(&in, &rdn);
         if (rc == PKIOT_OK) {
-            rc = walk_rdn(&rdn, NULL);
+            rc = check_rdn(&rdn);
         }
         if (rc != PKIOT_OK) {
             return rc;
@@ -526,7 +543,7 @@ int pkiot_x509_dn_to_string(const uint8_t *name, size_t name_len, char *out, siz
             if (k != count) {
                 put(&o, ',');
             }
-            (void)walk_rdn(&rdn, &o);
+            print_rdn(&rdn, &o);
         }
     } else {
         o.pos = 0;
