@@ -3,34 +3,38 @@
 
 #include <string.h>
 
-#define SECS_PER_DAY INT64_C(86400)
-/* Days from 0000-01-01 to 1970-01-01. */
-#define EPOCH_DAYS INT64_C(719528)
-/* Days in a 400-year Gregorian cycle. */
-#define CYCLE_DAYS INT64_C(146097)
+/*
+ * Everything below works in 32-bit integers: years 0..9999 are under 3.7 million days, and
+ * a 64-bit division would pull the C library's long-division helpers into a 32-bit image
+ * for the sake of a few dates. The civil/day conversions are the era-based ones (one era =
+ * 400 Gregorian years = 146097 days, years counted from March so the leap day is last).
+ */
+#define SECS_PER_DAY 86400u
+/* Days from 0000-03-01 to 1970-01-01. */
+#define MARCH0_TO_EPOCH 719468
+#define ERA_DAYS 146097
 
-static const uint16_t k_days_before_month[12] = {0,   31,  59,  90,  120, 151,
-                                                 181, 212, 243, 273, 304, 334};
-
-static int is_leap(int64_t y)
+static int is_leap(uint32_t y)
 {
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return (y % 4u == 0 && y % 100u != 0) || y % 400u == 0;
 }
 
-static int days_in_month(int64_t y, int64_t m)
+static uint32_t days_in_month(uint32_t y, uint32_t m)
 {
     static const uint8_t dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return dim[m - 1] + ((m == 2 && is_leap(y)) ? 1 : 0);
+    return dim[m - 1u] + ((m == 2u && is_leap(y)) ? 1u : 0u);
 }
 
-/* Days from 0000-01-01 to y-01-01, for y >= 0 (year 0 is a leap year). */
-static int64_t days_before_year(int64_t y)
+/* Days from 1970-01-01 to y-m-d; y in 0..9999, m and d valid. */
+static int32_t days_from_civil(uint32_t y, uint32_t m, uint32_t d)
 {
-    if (y <= 0) {
-        return 0;
-    }
-    int64_t p = y - 1;
-    return 365 * y + p / 4 - p / 100 + p / 400 + 1;
+    /* One era later, so that January and February of year 0 stay non-negative. */
+    uint32_t ys = y + 400u - (m <= 2u ? 1u : 0u);
+    uint32_t era = ys / 400u;
+    uint32_t yoe = ys - era * 400u;
+    uint32_t doy = (153u * (m > 2u ? m - 3u : m + 9u) + 2u) / 5u + d - 1u;
+    uint32_t doe = yoe * 365u + yoe / 4u - yoe / 100u + doy;
+    return (int32_t)(era * (uint32_t)ERA_DAYS + doe) - ERA_DAYS - MARCH0_TO_EPOCH;
 }
 
 int pkiot_time_to_civil(int64_t t, pkiot_datetime_t *dt)
@@ -41,52 +45,44 @@ int pkiot_time_to_civil(int64_t t, pkiot_datetime_t *dt)
     if (t < PKIOT_TIME_MIN || t > PKIOT_TIME_MAX) {
         return PKIOT_E_TIME_RANGE;
     }
-    int64_t days = t / SECS_PER_DAY;
-    int64_t secs = t % SECS_PER_DAY;
-    if (secs < 0) {
-        secs += SECS_PER_DAY;
-        days--;
-    }
-    int64_t d = days + EPOCH_DAYS; /* days since 0000-01-01, >= 0 */
-    /* The cycle-average estimate is off by at most one year either way. */
-    int64_t y = d * 400 / CYCLE_DAYS;
-    while (days_before_year(y + 1) <= d) {
-        y++;
-    }
-    while (y > 0 && days_before_year(y) > d) {
-        y--;
-    }
-    int64_t doy = d - days_before_year(y);
-    int64_t m = 12;
-    int64_t leap = is_leap(y) ? 1 : 0;
-    while (m > 1 && doy < k_days_before_month[m - 1] + (m > 2 ? leap : 0)) {
-        m--;
-    }
-    int64_t mday = doy - k_days_before_month[m - 1] - (m > 2 ? leap : 0) + 1;
+    /* Seconds since 0000-01-01 are below 2^39; 86400 = 128 * 675, so after a shift by 7
+     * the day count is a 32-bit division. */
+    uint64_t u = (uint64_t)(t - PKIOT_TIME_MIN);
+    uint32_t days0 = (uint32_t)(u >> 7) / 675u; /* days since 0000-01-01 */
+    uint32_t secs = (uint32_t)(u - (uint64_t)days0 * SECS_PER_DAY);
+    /* Days since 0000-03-01 (year 0 is a leap year: 60 days earlier), one era later. */
+    uint32_t z = days0 + (uint32_t)ERA_DAYS - 60u;
+    uint32_t era = z / (uint32_t)ERA_DAYS;
+    uint32_t doe = z - era * (uint32_t)ERA_DAYS;
+    uint32_t yoe = (doe - doe / 1460u + doe / 36524u - doe / 146096u) / 365u;
+    uint32_t doy = doe - (365u * yoe + yoe / 4u - yoe / 100u);
+    uint32_t mp = (5u * doy + 2u) / 153u;
+    uint32_t m = mp < 10u ? mp + 3u : mp - 9u;
+    uint32_t y = yoe + era * 400u - 400u + (m <= 2u ? 1u : 0u);
 
     dt->year = (uint16_t)y;
     dt->month = (uint8_t)m;
-    dt->day = (uint8_t)mday;
-    dt->hour = (uint8_t)(secs / 3600);
-    dt->minute = (uint8_t)(secs / 60 % 60);
-    dt->second = (uint8_t)(secs % 60);
-    /* 1970-01-01 was a Thursday. */
-    int64_t wd = (days % 7 + 7 + 4) % 7;
-    dt->wday = (uint8_t)wd;
+    dt->day = (uint8_t)(doy - (153u * mp + 2u) / 5u + 1u);
+    dt->hour = (uint8_t)(secs / 3600u);
+    dt->minute = (uint8_t)(secs / 60u % 60u);
+    dt->second = (uint8_t)(secs % 60u);
+    /* 0000-01-01 was a Saturday (proleptic Gregorian). */
+    dt->wday = (uint8_t)((days0 + 6u) % 7u);
     return PKIOT_OK;
 }
 
-/* Validate and convert; @p max_sec is 59, or 60 where a leap second is allowed. */
-static int from_fields(int64_t y, int64_t mo, int64_t d, int64_t h, int64_t mi, int64_t s,
-                       int64_t max_sec, int64_t *t)
+/* Validate and convert; @p max_sec is 59, or 60 where a leap second is allowed. Fields
+ * come from at most four digits each, or are -1 when absent. */
+static int from_fields(int32_t y, int32_t mo, int32_t d, int32_t h, int32_t mi, int32_t s,
+                       int32_t max_sec, int64_t *t)
 {
-    if (y < 0 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
-        h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > max_sec) {
+    if (y < 0 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
+        (uint32_t)d > days_in_month((uint32_t)y, (uint32_t)mo) || h < 0 || h > 23 || mi < 0 ||
+        mi > 59 || s < 0 || s > max_sec) {
         return PKIOT_E_TIME_RANGE;
     }
-    int64_t days = days_before_year(y) + k_days_before_month[mo - 1] +
-                   ((mo > 2 && is_leap(y)) ? 1 : 0) + (d - 1) - EPOCH_DAYS;
-    int64_t r = days * SECS_PER_DAY + h * 3600 + mi * 60 + s;
+    int32_t days = days_from_civil((uint32_t)y, (uint32_t)mo, (uint32_t)d);
+    int64_t r = (int64_t)days * (int64_t)SECS_PER_DAY + h * 3600 + mi * 60 + s;
     if (r > PKIOT_TIME_MAX) {
         return PKIOT_E_TIME_RANGE; /* 9999-12-31T23:59:60 */
     }
@@ -104,10 +100,10 @@ int pkiot_time_from_civil(const pkiot_datetime_t *dt, int64_t *t)
 
 /* ---- ASN.1 ------------------------------------------------------------------------------ */
 
-/* Value of @p n decimal digits at @p s, or -1 when any is not a digit. */
-static int64_t digits(const uint8_t *s, size_t n)
+/* Value of @p n (at most 4) decimal digits at @p s, or -1 when any is not a digit. */
+static int32_t digits(const uint8_t *s, size_t n)
 {
-    int64_t v = 0;
+    int32_t v = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9') {
             return -1;
@@ -118,10 +114,10 @@ static int64_t digits(const uint8_t *s, size_t n)
 }
 
 /* "MMDDHHMMSSZ" after the year digits. */
-static int parse_asn1_tail(int64_t year, const uint8_t *s, int64_t *t)
+static int parse_asn1_tail(int32_t year, const uint8_t *s, int64_t *t)
 {
-    int64_t mo = digits(s, 2), d = digits(s + 2, 2), h = digits(s + 4, 2);
-    int64_t mi = digits(s + 6, 2), sec = digits(s + 8, 2);
+    int32_t mo = digits(s, 2), d = digits(s + 2, 2), h = digits(s + 4, 2);
+    int32_t mi = digits(s + 6, 2), sec = digits(s + 8, 2);
     if (mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0 || s[10] != 'Z') {
         return PKIOT_E_TIME_FORMAT;
     }
@@ -136,7 +132,7 @@ int pkiot_time_parse_utc(const uint8_t *s, size_t len, int64_t *t)
     if (len != PKIOT_TIME_UTC_LEN) {
         return PKIOT_E_TIME_FORMAT;
     }
-    int64_t yy = digits(s, 2);
+    int32_t yy = digits(s, 2);
     if (yy < 0) {
         return PKIOT_E_TIME_FORMAT;
     }
@@ -151,7 +147,7 @@ int pkiot_time_parse_generalized(const uint8_t *s, size_t len, int64_t *t)
     if (len != PKIOT_TIME_GENERALIZED_LEN) {
         return PKIOT_E_TIME_FORMAT;
     }
-    int64_t y = digits(s, 4);
+    int32_t y = digits(s, 4);
     if (y < 0) {
         return PKIOT_E_TIME_FORMAT;
     }
@@ -269,12 +265,12 @@ static int lit(scan_t *sc, const char *s)
     return 1;
 }
 
-static int64_t num(scan_t *sc, size_t n)
+static int32_t num(scan_t *sc, size_t n)
 {
     if ((size_t)(sc->end - sc->p) < n) {
         return -1;
     }
-    int64_t v = digits((const uint8_t *)sc->p, n);
+    int32_t v = digits((const uint8_t *)sc->p, n);
     if (v >= 0) {
         sc->p += n;
     }
@@ -287,9 +283,9 @@ static const char *const k_days[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", 
 static const char *const k_days_long[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                            "Friday", "Saturday", "Sunday"};
 
-static int64_t month(scan_t *sc)
+static int32_t month(scan_t *sc)
 {
-    for (int64_t i = 0; i < 12; i++) {
+    for (int32_t i = 0; i < 12; i++) {
         if (lit(sc, k_months[i])) {
             return i + 1;
         }
@@ -308,7 +304,7 @@ static int day_name(scan_t *sc, const char *const *names)
 }
 
 /* time-of-day = hour ":" minute ":" second, each 2DIGIT */
-static int hms(scan_t *sc, int64_t *h, int64_t *mi, int64_t *s)
+static int hms(scan_t *sc, int32_t *h, int32_t *mi, int32_t *s)
 {
     *h = num(sc, 2);
     if (*h < 0 || !lit(sc, ":")) {
@@ -333,20 +329,15 @@ static void trim(const char **s, size_t *len)
     }
 }
 
-static int64_t year_of(int64_t t)
+/* RFC 9110: a two-digit year more than 50 years ahead is the previous century's. */
+static int32_t expand_year(int32_t yy, int64_t now)
 {
     pkiot_datetime_t dt;
-    return pkiot_time_to_civil(t, &dt) == PKIOT_OK ? (int64_t)dt.year : -1;
-}
-
-/* RFC 9110: a two-digit year more than 50 years ahead is the previous century's. */
-static int64_t expand_year(int64_t yy, int64_t now)
-{
-    int64_t cur = now >= 0 ? year_of(now) : -1;
-    if (cur < 0) {
+    if (now < 0 || pkiot_time_to_civil(now, &dt) != PKIOT_OK) {
         return yy < 70 ? 2000 + yy : 1900 + yy;
     }
-    int64_t y = cur - cur % 100 + yy;
+    int32_t cur = dt.year;
+    int32_t y = cur - cur % 100 + yy;
     if (y > cur + 50) {
         y -= 100;
     }
@@ -355,7 +346,7 @@ static int64_t expand_year(int64_t yy, int64_t now)
 
 int pkiot_time_parse_http(const char *s, size_t len, int64_t now, int64_t *t)
 {
-    int64_t y, mo, d, h, mi, sec;
+    int32_t y, mo, d, h, mi, sec;
 
     if (t == NULL || (s == NULL && len != 0)) {
         return PKIOT_E_INVALID_ARG;
@@ -390,7 +381,7 @@ int pkiot_time_parse_http(const char *s, size_t len, int64_t now, int64_t *t)
         }
     } else {
         /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
-        int64_t yy;
+        int32_t yy;
         if (!day_name(&sc, k_days_long) || !lit(&sc, ", ") || (d = num(&sc, 2)) < 0 ||
             !lit(&sc, "-") || (mo = month(&sc)) < 0 || !lit(&sc, "-") ||
             (yy = num(&sc, 2)) < 0 || !lit(&sc, " ") || !hms(&sc, &h, &mi, &sec) ||
@@ -422,7 +413,7 @@ int pkiot_time_parse_retry_after(const char *s, size_t len, int64_t now,
                 return PKIOT_E_TIME_FORMAT;
             }
             int64_t dgt = s[i] - '0';
-            if (v > (INT64_MAX - dgt) / 10) {
+            if (v > INT64_MAX / 10 || (v == INT64_MAX / 10 && dgt > INT64_MAX % 10)) {
                 return PKIOT_E_OVERFLOW;
             }
             v = v * 10 + dgt;

@@ -149,7 +149,8 @@ static void puts_(wr_t *w, const char *s)
     put(w, s, strlen(s));
 }
 
-static void put_u64(wr_t *w, uint64_t v)
+/* size_t, not uint64_t: on a 32-bit core that keeps the division in hardware. */
+static void put_size(wr_t *w, size_t v)
 {
     char tmp[20];
     size_t n = 0;
@@ -331,7 +332,7 @@ static int write_head(const pkiot_http_req_t *req, wr_t *w)
     }
     if (req->port != 0 && req->port != (req->tls ? 443 : 80)) {
         put(w, ":", 1);
-        put_u64(w, req->port);
+        put_size(w, req->port);
     }
     put(w, "\r\n", 2);
     if (req->user_agent != NULL) {
@@ -353,7 +354,7 @@ static int write_head(const pkiot_http_req_t *req, wr_t *w)
          !(ci_streq(req->method, "GET") || ci_streq(req->method, "HEAD"));
     if (cl) {
         puts_(w, "Content-Length: ");
-        put_u64(w, (uint64_t)req->body_len);
+        put_size(w, req->body_len);
         put(w, "\r\n", 2);
     }
     puts_(w, req->keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n");
@@ -677,7 +678,8 @@ static int parse_content_length(pkiot_http_resp_t *r, const char *v, const char 
             return PKIOT_E_HTTP_BAD_LENGTH;
         }
         d = (unsigned)(*v - '0');
-        if (n > (UINT64_MAX - d) / 10u) {
+        /* Constant bounds only: no 64-bit division at run time. */
+        if (n > UINT64_MAX / 10u || (n == UINT64_MAX / 10u && d > UINT64_MAX % 10u)) {
             return PKIOT_E_HTTP_BAD_LENGTH;
         }
         n = n * 10u + d;
