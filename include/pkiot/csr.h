@@ -171,7 +171,8 @@ typedef struct pkiot_csr_params {
     /** A parsed csrattrs response to apply, or NULL: its extensions and attributes are added
      *  (after extra_extensions / extra_attributes, duplicates by extnID skipped), its hash
      *  is used when @p hash is NONE, its complete subject template when no subject is
-     *  given. The key type and challengePassword requests are the caller's to honour. */
+     *  given. The key type and challengePassword requests are the caller's to honour.
+     *  Ignored in builds without PKIOT_EST_CSRATTRS (which have no csrattrs parser). */
     const pkiot_csrattrs_t *csrattrs;
 
     /** Signature hash; PKIOT_HASH_NONE: csrattrs' choice, else SHA-384 for P-384 keys and

@@ -28,6 +28,13 @@ void pkiot_csr_init(pkiot_csr_ctx_t *ctx)
     }
 }
 
+/* The csrattrs to apply: none in builds without /csrattrs, which lets the compiler drop
+ * every branch that applies them. */
+static const pkiot_csrattrs_t *attrs_of(const pkiot_csr_params_t *p)
+{
+    return PKIOT_EST_CSRATTRS ? p->csrattrs : NULL;
+}
+
 /* --- extensions -------------------------------------------------------------------------- */
 
 /* Caller-supplied DER that must be exactly one SEQUENCE: @p in receives its contents. */
@@ -79,8 +86,8 @@ static int ext_oid(const pkiot_slice_t *ext, pkiot_der_tlv_t *oid)
 static size_t extra_count(const pkiot_csr_params_t *p)
 {
     size_t n = p->n_extra_extensions;
-    if (p->csrattrs != NULL) {
-        n += p->csrattrs->n_extensions;
+    if (attrs_of(p) != NULL) {
+        n += attrs_of(p)->n_extensions;
     }
     return n;
 }
@@ -90,7 +97,7 @@ static const pkiot_slice_t *extra_at(const pkiot_csr_params_t *p, size_t i)
     if (i < p->n_extra_extensions) {
         return &p->extra_extensions[i];
     }
-    return &p->csrattrs->extensions[i - p->n_extra_extensions];
+    return &attrs_of(p)->extensions[i - p->n_extra_extensions];
 }
 
 /* 1 when a pre-encoded extension with index < @p limit has extnID @p oid. */
@@ -320,9 +327,9 @@ static int write_attributes(pkiot_der_writer_t *w, const pkiot_csr_params_t *p)
     if (p->extra_attributes == NULL && p->n_extra_attributes != 0) {
         return PKIOT_E_INVALID_ARG;
     }
-    if (p->csrattrs != NULL) {
-        for (size_t i = p->csrattrs->n_attributes; i > 0; i--) {
-            const pkiot_slice_t *a = &p->csrattrs->attributes[i - 1u];
+    if (attrs_of(p) != NULL) {
+        for (size_t i = attrs_of(p)->n_attributes; i > 0; i--) {
+            const pkiot_slice_t *a = &attrs_of(p)->attributes[i - 1u];
             rc = check_attribute(a);
             if (rc != PKIOT_OK) {
                 return rc;
@@ -443,8 +450,8 @@ static int build_tbs(pkiot_csr_ctx_t *ctx, const pkiot_csr_params_t *p,
             return PKIOT_E_INVALID_ARG;
         }
         pkiot_der_w_raw(&w, p->subject_der.p, p->subject_der.len);
-    } else if (p->csrattrs != NULL && p->csrattrs->subject_complete) {
-        pkiot_der_w_raw(&w, p->csrattrs->subject_template.p, p->csrattrs->subject_template.len);
+    } else if (attrs_of(p) != NULL && attrs_of(p)->subject_complete) {
+        pkiot_der_w_raw(&w, attrs_of(p)->subject_template.p, attrs_of(p)->subject_template.len);
     } else {
         rc = pkiot_x509_write_name(&w, NULL);
     }
@@ -548,8 +555,8 @@ int pkiot_csr_build(pkiot_csr_ctx_t *ctx, const pkiot_csr_params_t *params,
         }
         fam = key_family(key->type);
         hash = params->hash;
-        if (hash == PKIOT_HASH_NONE && params->csrattrs != NULL) {
-            hash = params->csrattrs->hash;
+        if (hash == PKIOT_HASH_NONE && attrs_of(params) != NULL) {
+            hash = attrs_of(params)->hash;
         }
         if (hash == PKIOT_HASH_NONE) {
             hash = key->type == PKIOT_KEY_EC_P384 ? PKIOT_HASH_SHA384 : PKIOT_HASH_SHA256;
