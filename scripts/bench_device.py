@@ -6,7 +6,8 @@ Each log holds one line written by the PKIOT_BENCH=1 firmware:
 The counts are virtual nanoseconds under `qemu-system-arm -icount shift=0`, i.e. guest
 instructions. This prints total, crypto, TLS handshake and everything else (with its share of
 the total; the aim is at most 10 %), says whether every run gave exactly the same counts, and
-optionally a markdown table. Exit 1 when a log has no BENCH line or a required field.
+optionally a markdown table. --recording names the log of the run that recorded the server
+session, shown for comparison only. Exit 1 when a log has no BENCH line or a required field.
 """
 
 import argparse
@@ -21,6 +22,7 @@ ROWS = (("total", "total"), ("crypto", "crypto (crypto port calls: keygen, signi
 OTHER_AIM = 10.0
 EXTRA_LABELS = {
     "idle": "  idle in WFI (not in total)",
+    "io_waits": "  waits for the network (clock held, not in total)",
     "tls_io": "  in send/recv/close (part of everything else)",
     "crypto_calls": "  crypto port calls (count)",
     "resumed": "  resumed from a checkpoint (0/1)",
@@ -55,8 +57,10 @@ def table(args, what, tag, runs):
     n = len(runs)
     print()
     print("device cost of %s" % what)
-    print("%s on QEMU %s, -icount shift=0 (1 virtual ns = 1 instruction), %d run%s against %s; "
-          "line %s" % (args.elf, args.machine, n, "" if n == 1 else "s", args.server, tag))
+    print("%s on QEMU %s, -icount %s (1 virtual ns = 1 instruction), %d run%s against %s; "
+          "line %s" % (args.elf, args.machine, args.icount, n, "" if n == 1 else "s", args.server, tag))
+    if args.method:
+        print("inputs: %s" % args.method)
     print()
     print("  %-52s %15s %8s  %s" % ("", "instructions", "% total", "over all runs"))
     total = med["total"]
@@ -92,10 +96,23 @@ def table(args, what, tag, runs):
         worst = max(100.0 * (hi[k] - lo[k]) / med[k] for k in counts if med[k])
         print("  repeatability: NOT exact; the counts differ between runs by up to %.2g%% (%s)." %
               (worst, ", ".join(k for k in counts if not exact[k])))
-        print("  The table shows the run with the median total. Inputs differ per run: the board's")
-        print("  entropy (device key, ECDSA nonces, TCP sequence numbers) comes from the host's")
-        print("  /dev/urandom, the server makes a fresh ECDHE key and signature, and packet arrival")
-        print("  against the guest's polling varies.")
+        print("  The table shows the run with the median total.")
+        if args.method.startswith("live"):
+            print("  Inputs differ per run: the board's entropy (device key, ECDSA nonces, TCP")
+            print("  sequence numbers) comes from the host's /dev/urandom, the server makes a fresh")
+            print("  ECDHE key and signature, and packet arrival against the guest's polling varies.")
+        else:
+            print("  The inputs were fixed, so host timing reached the device: a frame came in")
+            print("  another batch. Run again on an idle machine; BENCH_EXTRA=fixed_trace=1 prints")
+            print("  every batch, and the logs of two runs then show where they part.")
+    if args.recording:
+        rec = parse(args.recording, tag)
+        if rec is not None and "total" in rec:
+            same = all(rec.get(k) == med[k] for k in counts)
+            print("  the recording run (against estserver itself) counted %s: %s" %
+                  (grouped(rec["total"]), "the same as the replays" if same else
+                   "not the same; estserver answered on its own timing, so the device took "
+                   "some frames in other batches"))
 
     if args.markdown:
         print()
@@ -114,6 +131,9 @@ def main():
     ap.add_argument("--elf", default="build/cortex-m4/qemu-enroll.elf")
     ap.add_argument("--machine", default="mps2-an386")
     ap.add_argument("--server", default="libest estserver")
+    ap.add_argument("--icount", default="shift=0")
+    ap.add_argument("--method", default="")
+    ap.add_argument("--recording", help="log of the recording run (shown for comparison)")
     ap.add_argument("--markdown", action="store_true")
     args = ap.parse_args()
 

@@ -105,13 +105,28 @@ void board_exit(int status)
 }
 
 /*
+ * Bench images define these (see board.h); weak references, so that in any other image they
+ * resolve to NULL and cannot be switched on.
+ */
+extern int board_fixed_entropy(uint8_t *buf, size_t len) __attribute__((weak));
+extern int board_fixed_unix_time(int64_t *t) __attribute__((weak));
+
+/*
  * EMULATOR-ONLY entropy: bytes from the host's /dev/urandom through semihosting file calls.
  * A real board replaces this function with its TRNG driver (and health-test failures must
- * return -1). Nothing else in the firmware may produce seed material.
+ * return -1). Nothing else in the firmware may produce seed material; the one exception is
+ * the bench image's fixed-input mode, which must repeat a run exactly and so replaces the
+ * seed by a fixed stream (never random, never in a non-bench image).
  */
 int board_entropy(uint8_t *buf, size_t len)
 {
     static int fd = -1;
+    if (board_fixed_entropy != NULL) {
+        int rc = board_fixed_entropy(buf, len);
+        if (rc <= 0) {
+            return rc;
+        }
+    }
     if (fd < 0) {
         fd = semihost_open("/dev/urandom", SEMIHOST_OPEN_RB);
         if (fd < 0) {
@@ -132,11 +147,17 @@ int board_entropy(uint8_t *buf, size_t len)
 }
 
 /*
- * EMULATOR-ONLY wall clock: the host's time() through SYS_TIME. A real board returns its RTC
- * (set by SNTP, see lwIP apps/sntp) and -1 until the first successful synchronisation.
+ * EMULATOR-ONLY wall clock: the host's time() through SYS_TIME (in the bench image's
+ * fixed-input mode a constant, for the same reason as the entropy above). A real board
+ * returns its RTC (set by SNTP, see lwIP apps/sntp) and -1 until the first successful
+ * synchronisation.
  */
 int64_t board_unix_time(void)
 {
+    int64_t fixed;
+    if (board_fixed_unix_time != NULL && board_fixed_unix_time(&fixed) == 0) {
+        return fixed;
+    }
     intptr_t t = semihost_time();
     /* Anything before 2020 means the host clock is unset; treat it as unknown. */
     if (t < 1577836800) {

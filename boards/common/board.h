@@ -74,6 +74,17 @@ int board_entropy(uint8_t *buf, size_t len);
 /** Wall-clock hook: seconds since 1970-01-01 UTC, or -1 while unknown. */
 int64_t board_unix_time(void);
 
+/*
+ * Fixed inputs for benchmarks: EMULATOR-ONLY, and only in images built with PKIOT_BENCH=1
+ * (examples/qemu-enroll/bench_fixed.c defines them). board.c refers to them weakly, so in
+ * every other image they do not exist and board_entropy()/board_unix_time() take the host's
+ * values; a real board's implementation of those two hooks has no such path at all.
+ * Each returns 0 with the fixed value, 1 while the fixed-input mode is off (the host's value
+ * is used then), or -1 on failure.
+ */
+int board_fixed_entropy(uint8_t *buf, size_t len);
+int board_fixed_unix_time(int64_t *t);
+
 /** Bytes of the main stack ever used (from the fill pattern laid down at reset). */
 size_t board_stack_high_water(void);
 /** Size of the main stack reserved by the linker script. */

@@ -35,6 +35,10 @@
 #define TX_CFG_TX_ON      (1u << 1)
 #define TX_CFG_TXSAO      (1u << 2) /* keep transmitting even if the status FIFO overruns */
 #define GPIO_CFG_LEDS     0x70070000u /* GPIO0..2 drive the speed/link/activity LEDs */
+#define IRQ_CFG_TYPE      (1u << 0)  /* push-pull */
+#define IRQ_CFG_POL       (1u << 4)  /* active high */
+#define IRQ_CFG_EN        (1u << 8)
+#define INT_RSFL          (1u << 3)  /* RX status FIFO above its level (0: any frame) */
 #define RX_FIFO_INF_RXSUSED(v) (((v) >> 16) & 0xFFu)
 #define TX_FIFO_INF_TXSUSED(v) (((v) >> 16) & 0xFFu)
 #define TX_FIFO_INF_TDFREE(v)  ((v) & 0xFFFFu)
@@ -314,12 +318,54 @@ static void rx_drop_words(lan9118_t *dev, uint32_t words)
     }
 }
 
+uint32_t lan9118_rx_pending(lan9118_t *dev)
+{
+    return RX_FIFO_INF_RXSUSED(rd(dev, RX_FIFO_INF));
+}
+
+void lan9118_rx_mark_track(lan9118_t *dev, int on)
+{
+    dev->rx_mark_on = on != 0;
+    dev->rx_mark = 0;
+}
+
+void lan9118_rx_mark(lan9118_t *dev)
+{
+    if (dev->rx_mark_on) {
+        dev->rx_mark = RX_FIFO_INF_RXSUSED(rd(dev, RX_FIFO_INF));
+    }
+}
+
+uint32_t lan9118_rx_marked(lan9118_t *dev)
+{
+    uint32_t pending = lan9118_rx_pending(dev);
+    return dev->rx_mark < pending ? dev->rx_mark : pending;
+}
+
+void lan9118_rx_irq(lan9118_t *dev, int on)
+{
+    if (on) {
+        /* Polarity and type first, so the line never shows a spurious level. */
+        wr(dev, IRQ_CFG, IRQ_CFG_TYPE | IRQ_CFG_POL);
+        wr(dev, INT_STS, INT_RSFL);
+        wr(dev, INT_EN, INT_RSFL);
+        wr(dev, IRQ_CFG, IRQ_CFG_TYPE | IRQ_CFG_POL | IRQ_CFG_EN);
+    } else {
+        wr(dev, INT_EN, 0);
+        wr(dev, INT_STS, INT_RSFL);
+        wr(dev, IRQ_CFG, 0);
+    }
+}
+
 int lan9118_rx_next(lan9118_t *dev)
 {
     if (RX_FIFO_INF_RXSUSED(rd(dev, RX_FIFO_INF)) == 0) {
         return 0;
     }
     uint32_t status = rd(dev, RX_STATUS_FIFO);
+    if (dev->rx_mark > 0) {
+        dev->rx_mark--; /* frames leave the FIFO in arrival order */
+    }
     uint32_t raw = RXS_LEN(status); /* includes the 4-byte FCS */
     uint32_t words = (raw + 3u) / 4u;
     if ((status & RXS_ES) != 0 || raw < 14u + 4u || raw - 4u > LAN9118_MAX_FRAME) {

@@ -44,6 +44,9 @@ typedef struct lan9118 {
     uint32_t rx_words_left; /**< FIFO words of the current frame not yet popped */
     uint32_t rx_word;       /**< last popped word, partly consumed */
     uint8_t rx_word_bytes;  /**< bytes of rx_word not yet consumed */
+    /* lan9118_rx_mark_track() */
+    uint8_t rx_mark_on;
+    uint32_t rx_mark;       /**< frames waiting right after the last transmission, unread */
 } lan9118_t;
 
 /**
@@ -80,6 +83,31 @@ void lan9118_tx_buffer(lan9118_t *dev, const void *data, size_t len, int first, 
 
 /** Pops TX status words (counting errors); call regularly so the status FIFO never fills. */
 void lan9118_tx_reap(lan9118_t *dev);
+
+/** @return received frames waiting in the RX FIFO that lan9118_rx_next() has not started. */
+uint32_t lan9118_rx_pending(lan9118_t *dev);
+
+/**
+ * Starts (@p on) or stops the marking below. Under an emulator whose network answers some
+ * frames within their transmission (QEMU's slirp acknowledges and answers ARP that way), the
+ * mark taken right after a transmission tells those answers, and whatever came before, from
+ * frames that arrive later, on host time. The caller marks (lan9118_netif does, around each
+ * frame it sends).
+ */
+void lan9118_rx_mark_track(lan9118_t *dev, int on);
+
+/** Marks the frames waiting now (no-op unless tracking is on). */
+void lan9118_rx_mark(lan9118_t *dev);
+
+/** @return frames waiting at the last mark that are still unread. */
+uint32_t lan9118_rx_marked(lan9118_t *dev);
+
+/**
+ * Drives the controller's IRQ line (active high) while received frames wait (@p on), or
+ * returns it to the polled configuration of lan9118_init(). For a caller that sleeps in WFI
+ * until a frame arrives; the NVIC side is the caller's.
+ */
+void lan9118_rx_irq(lan9118_t *dev, int on);
 
 /**
  * Starts on the next received frame.

@@ -17,6 +17,18 @@
 /* Frames handled per poll call, so a flood cannot starve the rest of the main loop. */
 #define RX_BUDGET 16
 
+/* A TCP SYN (without ACK): an emulator's network answers it on host time, never within the
+ * transmission (slirp's SYN-ACK waits for its own connect on the host). */
+static int is_tcp_syn(const struct pbuf *p)
+{
+    const uint8_t *f = p->payload;
+    if (p->len < 14u + 20u + 14u || f[12] != 0x08 || f[13] != 0x00 || f[14 + 9] != 6u) {
+        return 0;
+    }
+    size_t tcp = 14u + 4u * (f[14] & 0x0Fu);
+    return p->len > tcp + 13u && (f[tcp + 13u] & 0x12u) == 0x02u;
+}
+
 static err_t lan9118_linkoutput(struct netif *nif, struct pbuf *p)
 {
     lan9118_t *dev = nif->state;
@@ -42,6 +54,12 @@ static err_t lan9118_linkoutput(struct netif *nif, struct pbuf *p)
             return ERR_MEM;
         }
     }
+    /* Received frames that are answers to this one come in while it is sent: mark after it,
+     * except after a SYN, whose answer never does (see lan9118_rx_mark_track()). */
+    int syn = dev->rx_mark_on && is_tcp_syn(p);
+    if (syn) {
+        lan9118_rx_mark(dev);
+    }
     int i = 0;
     for (const struct pbuf *q = p; q != NULL; q = q->next) {
         if (q->len == 0) {
@@ -49,6 +67,9 @@ static err_t lan9118_linkoutput(struct netif *nif, struct pbuf *p)
         }
         lan9118_tx_buffer(dev, q->payload, q->len, i == 0, i == nbuf - 1, p->tot_len);
         i++;
+    }
+    if (!syn) {
+        lan9118_rx_mark(dev);
     }
     return ERR_OK;
 }
@@ -99,11 +120,16 @@ static struct pbuf *rx_frame(lan9118_t *dev, int len)
 
 int lan9118_netif_poll(struct netif *nif)
 {
+    return lan9118_netif_poll_max(nif, RX_BUDGET);
+}
+
+int lan9118_netif_poll_max(struct netif *nif, int max)
+{
     static uint32_t last_link_check;
     lan9118_t *dev = nif->state;
     int frames = 0;
 
-    for (int budget = RX_BUDGET; budget > 0; budget--) {
+    for (int budget = max; budget > 0; budget--) {
         int len = lan9118_rx_next(dev);
         if (len == 0) {
             break;

@@ -37,11 +37,14 @@ extern "C" {
 err_t lan9118_netif_add(struct netif *nif, lan9118_t *dev, uintptr_t base, const uint8_t *mac);
 
 /**
- * Moves every received frame into lwIP, reaps TX status, and every 100 ms re-reads the PHY
- * link state (calling netif_set_link_up/down on changes).
+ * Moves received frames into lwIP (up to 16 per call), reaps TX status, and every 100 ms
+ * re-reads the PHY link state (calling netif_set_link_up/down on changes).
  * @return number of frames passed to lwIP.
  */
 int lan9118_netif_poll(struct netif *nif);
+
+/** lan9118_netif_poll() taking at most @p max frames out of the RX FIFO (dropped ones count). */
+int lan9118_netif_poll_max(struct netif *nif, int max);
 
 #ifdef __cplusplus
 }

@@ -82,6 +82,22 @@ intptr_t semihost_clock(void)
     return semihost_call(SEMIHOST_SYS_CLOCK, NULL);
 }
 
+int semihost_elapsed(uint64_t *ticks)
+{
+    /* The host fills a two-word block: least significant word first. */
+    uint32_t blk[2] = {0, 0};
+    if (semihost_call(SEMIHOST_SYS_ELAPSED, blk) != 0) {
+        return -1;
+    }
+    *ticks = (uint64_t)blk[1] << 32 | blk[0];
+    return 0;
+}
+
+intptr_t semihost_tickfreq(void)
+{
+    return semihost_call(SEMIHOST_SYS_TICKFREQ, NULL);
+}
+
 int semihost_get_cmdline(char *buf, size_t cap)
 {
     if (cap == 0) {

@@ -37,6 +37,8 @@ extern "C" {
 #define SEMIHOST_SYS_GET_CMDLINE   0x15
 #define SEMIHOST_SYS_EXIT          0x18
 #define SEMIHOST_SYS_EXIT_EXTENDED 0x20
+#define SEMIHOST_SYS_ELAPSED       0x30
+#define SEMIHOST_SYS_TICKFREQ      0x31
 
 /* SYS_OPEN modes (index into the fopen() mode table "r","rb","r+","r+b","w","wb",...). */
 #define SEMIHOST_OPEN_R    0
@@ -72,6 +74,15 @@ void semihost_write0(const char *s);
 intptr_t semihost_time(void);
 /** Centiseconds since the program started (host clock). */
 intptr_t semihost_clock(void);
+/**
+ * Host ticks since the program started (SYS_ELAPSED), at
+ * semihost_tickfreq() per second. Under QEMU this is the host's monotonic clock in
+ * nanoseconds: real time, which keeps running while `-icount` virtual time stands still.
+ * @return 0, or -1 when the host does not implement the call.
+ */
+int semihost_elapsed(uint64_t *ticks);
+/** Ticks per second of semihost_elapsed(), -1 when unknown. */
+intptr_t semihost_tickfreq(void);
 /**
  * Command line the emulator passes (QEMU: `-append "..."` after the kernel file name, or the
  * `arg=` items of -semihosting-config). NUL-terminated in @p buf.

@@ -103,7 +103,7 @@ static uint32_t s_deadline;
 #if PKIOT_BENCH
 typedef struct bench_mark {
     uint64_t t, crypto, handshake, tls_io, idle;
-    uint32_t calls;
+    uint32_t calls, waits;
 } bench_mark_t;
 static bench_mark_t s_bench_start;
 static char s_bench_line[2][320];
@@ -506,6 +506,7 @@ static void start_operation(pkiot_operation_t op, int may_resume)
     s_bench_start.tls_io = qe_bench.tls_io_ns;
     s_bench_start.idle = qe_bench.idle_ns;
     s_bench_start.calls = qe_bench.crypto_calls;
+    s_bench_start.waits = qe_bench.io_waits;
 #endif
 }
 
@@ -520,13 +521,14 @@ static void bench_record(pkiot_operation_t op)
     uint64_t other = total > crypto + hs ? total - crypto - hs : 0;
     board_snprintf(s_bench_line[op == PKIOT_OP_REENROLL], sizeof s_bench_line[0],
                    "%s total=%llu crypto=%llu tls_handshake=%llu other=%llu idle=%llu "
-                   "tls_io=%llu crypto_calls=%u resumed=%d",
+                   "tls_io=%llu crypto_calls=%u io_waits=%u resumed=%d",
                    op == PKIOT_OP_REENROLL ? "BENCH_REENROLL" : "BENCH",
                    (unsigned long long)total, (unsigned long long)crypto,
                    (unsigned long long)hs, (unsigned long long)other,
                    (unsigned long long)idle_ns,
                    (unsigned long long)(qe_bench.tls_io_ns - s_bench_start.tls_io),
-                   (unsigned)(qe_bench.crypto_calls - s_bench_start.calls), s_run.resumed);
+                   (unsigned)(qe_bench.crypto_calls - s_bench_start.calls),
+                   (unsigned)(qe_bench.io_waits - s_bench_start.waits), s_run.resumed);
 }
 #endif
 
@@ -667,6 +669,43 @@ static int step_due(uint32_t now, int frames)
     return (int32_t)(now - s_run.next_ms) >= 0;
 }
 
+#if PKIOT_BENCH
+/*
+ * A turn of the main loop in the bench image's fixed-input mode (bench_fixed.c). Received
+ * frames are read only when the engine waits on the transport, and then exactly the batch
+ * qe_fixed_wait_input() names, with the device clock held while it waits; while the engine
+ * computes (PKIOT_WANT_CRYPTO) they stay in the controller's FIFO, because whether one has
+ * arrived by then depends on the host. lwIP's timers run every turn on the device clock, which
+ * stands still during the waits, so they fire at the same points of every run. Every batch is
+ * followed by one step, whatever it held.
+ */
+static void fixed_turn(void)
+{
+    int waited = 0;
+    if (s_run.active && s_run.want_io) {
+        uint32_t take;
+        if (qe_fixed_wait_input(&s_eth, &take) != 0) {
+            finish(QE_EXIT_UNAVAIL, "network input did not settle (fixed-input mode)");
+        }
+        /* The same code for either kind of batch: what runs from here on depends on the
+         * frames only. What lwIP's answers to them bring back stays for the next turn. */
+        (void)lan9118_netif_poll_max(&s_netif, (int)take);
+        waited = 1;
+    }
+    uint64_t t0 = qe_clock_ns();
+    sys_check_timeouts();
+    uint32_t now = board_millis();
+    check_deadline();
+    if (waited || step_due(now, 0)) {
+        run_step(now);
+    } else {
+        /* Only while the engine sleeps (PKIOT_SLEEP): the tick wakes the core. */
+        board_idle();
+        qe_bench.idle_ns += qe_clock_ns() - t0;
+    }
+}
+#endif
+
 /* ---- boot ------------------------------------------------------------------------------- */
 
 static void ports_init(void)
@@ -700,6 +739,14 @@ int main(void)
     if (qe_args_parse() != 0) {
         finish(QE_EXIT_USAGE, "provisioning arguments");
     }
+#if PKIOT_BENCH
+    /* Before anything draws entropy or reads the clock. */
+    if (qe_args.fixed_time != 0 &&
+        qe_fixed_enable(qe_args.fixed_time, qe_args.fixed_quiet_ms, qe_args.fixed_trace != 0,
+                        qe_args.fixed_sync) != 0) {
+        finish(QE_EXIT_USAGE, "fixed-input mode");
+    }
+#endif
     s_deadline = board_millis() + qe_args.timeout_s * 1000u;
     s_proto = qe_protocol_find(qe_args.protocol);
     board_snprintf(s_url, sizeof s_url, "%s://%s:%u", s_proto->scheme, qe_args.host,
@@ -739,11 +786,20 @@ int main(void)
     }
 
     net_up();
+#if PKIOT_BENCH
+    if (qe_fixed_on()) {
+        lan9118_rx_mark_track(&s_eth, 1); /* see qe_fixed_wait_input() */
+    }
+#endif
     start_operation(s_cred.stage == QE_STAGE_ENROLLED ? PKIOT_OP_REENROLL : PKIOT_OP_ENROLL, 1);
 
     /* The main loop: the device's only thread. */
     for (;;) {
 #if PKIOT_BENCH
+        if (qe_fixed_on()) {
+            fixed_turn();
+            continue;
+        }
         uint64_t t0 = qe_clock_ns();
 #endif
         int frames = net_poll();

@@ -114,6 +114,9 @@ static int set_arg(const char *k, size_t kl, const char *v, size_t vl)
         {"san", qe_args.san, sizeof qe_args.san},
         {"label", qe_args.label, sizeof qe_args.label},
         {"key", qe_args.key, sizeof qe_args.key},
+#if PKIOT_BENCH
+        {"fixed_sync", qe_args.fixed_sync, sizeof qe_args.fixed_sync},
+#endif
     };
     const arg_num_t nums[] = {
         {"port", &qe_args.port},
@@ -127,6 +130,12 @@ static int set_arg(const char *k, size_t kl, const char *v, size_t vl)
         {"linkdown_ms", &qe_args.linkdown_ms},
         {"max_sleep_ms", &qe_args.max_sleep_ms},
         {"hold_ms", &qe_args.hold_ms},
+#if PKIOT_BENCH
+        /* bench builds only: a plain image rejects these as unknown */
+        {"fixed", &qe_args.fixed_time},
+        {"fixed_quiet_ms", &qe_args.fixed_quiet_ms},
+        {"fixed_trace", &qe_args.fixed_trace},
+#endif
     };
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         if (strlen(texts[i].key) == kl && memcmp(texts[i].key, k, kl) == 0) {
@@ -169,6 +178,7 @@ int qe_args_parse(void)
     qe_args.io_timeout_ms = 30000u;
     qe_args.attempts = 8;
     qe_args.reenroll = 1;
+    qe_args.fixed_quiet_ms = 50u;
     if (board_cmdline(line, sizeof line) != 0) {
         board_printf("provision: no command line (QEMU -append) or longer than %u bytes\n",
                      (unsigned)sizeof line - 1);
@@ -205,6 +215,12 @@ int qe_args_parse(void)
     }
     if (qe_args.port > 65535u || qe_args.timeout_s == 0 || qe_args.timeout_s > 86400u) {
         board_printf("provision: port= or timeout= out of range\n");
+        return -1;
+    }
+    if (qe_args.fixed_time != 0 && (qe_args.linkdown_ms != 0 || qe_args.fixed_quiet_ms == 0 ||
+                                     qe_args.fixed_quiet_ms > 10000u)) {
+        /* The fixed-input main loop has no simulated cable; a wait needs some quiet. */
+        board_printf("provision: fixed= needs fixed_quiet_ms= 1..10000 and no linkdown_ms=\n");
         return -1;
     }
     if (qe_args.ca[0] == '\0' || qe_args.flash[0] == '\0') {

@@ -68,6 +68,11 @@ typedef struct qe_args {
     uint32_t flash_cut_bytes; /* ... after this many byte writes */
     uint32_t flash_cut_back;  /* ... or this many before the end of that save */
     uint32_t hold_ms;         /* pause after each milestone line (deterministic kill points) */
+    /* bench builds only (bench_fixed.c) */
+    uint32_t fixed_time;      /* fixed= Unix time: fixed-input mode on (0: off) */
+    uint32_t fixed_quiet_ms;  /* fixed_quiet_ms= host ms of network silence that end a wait */
+    uint32_t fixed_trace;     /* fixed_trace=1: a console line per wait */
+    char fixed_sync[BOARD_FILE_PATH_MAX]; /* fixed_sync= host file told when the device waits */
 } qe_args_t;
 
 /** An enrollment protocol this firmware can drive: one entry per protocol. */
@@ -141,11 +146,35 @@ typedef struct qe_bench {
     uint64_t tls_io_ns;    /* inside transport send/recv/close (record layer, lwIP) */
     uint64_t idle_ns;      /* in WFI waiting for frames, timers or a wake time */
     uint32_t crypto_calls;
+    uint32_t io_waits;     /* fixed-input mode: waits for network input (clock held) */
 } qe_bench_t;
 extern qe_bench_t qe_bench;
 
 /** Wraps every function of @p in so that the time spent inside counts as crypto. */
 void qe_crypto_shim(pkiot_crypto_port_t *out, const pkiot_crypto_port_t *in);
+
+/* ---- fixed-input mode (bench_fixed.c; bench builds only, EMULATOR-ONLY) ------------------- */
+#include "lan9118.h"
+
+/**
+ * Switches the fixed-input mode on: board_entropy() then yields a fixed stream and
+ * board_unix_time() returns @p unix_time. @p quiet_ms of host time without a new frame
+ * complete an answer; @p trace prints a line per wait; @p sync_path (empty: none) names the
+ * host file the replay server follows (a "W" when the device sleeps for an answer, "R" when
+ * it runs again). Call before anything draws entropy.
+ * @return 0, or -1 (printed why) when the emulator lacks what the mode needs.
+ */
+int qe_fixed_enable(uint32_t unix_time, uint32_t quiet_ms, int trace, const char *sync_path);
+/** @return 1 when the fixed-input mode is on. */
+int qe_fixed_on(void);
+/**
+ * Waits for network input with the device clock held (SysTick stopped). @p take is set to
+ * how many frames of @p eth's RX FIFO to read now: those that came with the device's own
+ * last transmission, or when there were none, all that are there once the host's answer has
+ * come and completed (no further frame for the quiet time of host time).
+ * @return 0, or -1 when the answer did not settle within a minute of host time.
+ */
+int qe_fixed_wait_input(lan9118_t *eth, uint32_t *take);
 #endif
 
 #endif /* QE_H */

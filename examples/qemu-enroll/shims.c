@@ -235,6 +235,15 @@ static int c_rsa_decrypt(void *ctx, const pkiot_key_ref_t *key, const uint8_t *i
     TIMED(IN->rsa_decrypt(IN->ctx, key, in, in_len, out, out_cap, out_len));
 }
 
+static int c_cert_verify(void *ctx, const uint8_t *leaf, size_t leaf_len,
+                         const pkiot_slice_t *intermediates, size_t n_int,
+                         const pkiot_slice_t *anchors, size_t n_anchors, int64_t now,
+                         size_t *anchor_index, size_t *path_len)
+{
+    TIMED(IN->cert_verify(IN->ctx, leaf, leaf_len, intermediates, n_int, anchors, n_anchors,
+                          now, anchor_index, path_len));
+}
+
 #define WRAP(fn) out->fn = in->fn != NULL ? c_##fn : NULL
 
 void qe_crypto_shim(pkiot_crypto_port_t *out, const pkiot_crypto_port_t *in)
@@ -255,5 +264,6 @@ void qe_crypto_shim(pkiot_crypto_port_t *out, const pkiot_crypto_port_t *in)
     WRAP(cipher_cbc);
     WRAP(rsa_encrypt);
     WRAP(rsa_decrypt);
+    WRAP(cert_verify);
 }
 #endif /* PKIOT_BENCH */
