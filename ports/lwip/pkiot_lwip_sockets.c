@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "lwip/errno.h"
+#include "lwip/inet.h"
+#include "lwip/ip_addr.h"
 #include "lwip/netdb.h"
 #include "lwip/opt.h"
 #include "lwip/sockets.h"
@@ -37,6 +39,7 @@ static int map_errno(int e, int would_block)
     return PKIOT_E_NET_IO;
 }
 
+#if LWIP_DNS
 static void u16_to_dec(uint16_t v, char out[6])
 {
     char tmp[6];
@@ -50,9 +53,47 @@ static void u16_to_dec(uint16_t v, char out[6])
     }
     out[n] = '\0';
 }
+#endif
 
-static int start_connect(pkiot_lwip_sock_t *s, const char *host, uint16_t port)
+/* An address literal becomes a socket address directly: it needs neither LWIP_DNS (without
+ * which lwIP has no getaddrinfo at all) nor a MEMP_NETDB entry. Returns the address length,
+ * 0 when @p host is not a literal of an enabled IP version. */
+static socklen_t literal_addr(const char *host, uint16_t port, struct sockaddr_storage *ss)
 {
+    ip_addr_t ip;
+    memset(ss, 0, sizeof *ss);
+    if (!ipaddr_aton(host, &ip)) {
+        return 0;
+    }
+#if LWIP_IPV4
+    if (IP_IS_V4_VAL(ip)) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        sin->sin_len = (u8_t)sizeof *sin;
+        sin->sin_family = AF_INET;
+        sin->sin_port = lwip_htons(port);
+        inet_addr_from_ip4addr(&sin->sin_addr, ip_2_ip4(&ip));
+        return (socklen_t)sizeof *sin;
+    }
+#endif
+#if LWIP_IPV6
+    if (IP_IS_V6_VAL(ip)) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        sin6->sin6_len = (u8_t)sizeof *sin6;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = lwip_htons(port);
+        inet6_addr_from_ip6addr(&sin6->sin6_addr, ip_2_ip6(&ip));
+        sin6->sin6_scope_id = ip6_addr_zone(ip_2_ip6(&ip));
+        return (socklen_t)sizeof *sin6;
+    }
+#endif
+    return 0;
+}
+
+/* A host name -> socket address with lwip_getaddrinfo() (blocks this task until DNS answers
+ * or times out). Returns the address length, 0 when the name does not resolve. */
+static socklen_t resolve_addr(const char *host, uint16_t port, struct sockaddr_storage *ss)
+{
+#if LWIP_DNS
     struct addrinfo hints;
     struct addrinfo *res = NULL;
     char service[6];
@@ -61,23 +102,45 @@ static int start_connect(pkiot_lwip_sock_t *s, const char *host, uint16_t port)
     hints.ai_socktype = SOCK_STREAM;
     u16_to_dec(port, service);
     if (lwip_getaddrinfo(host, service, &hints, &res) != 0 || res == NULL) {
+        return 0;
+    }
+    socklen_t len = 0;
+    if (res->ai_addr != NULL && res->ai_addrlen <= sizeof *ss) {
+        memcpy(ss, res->ai_addr, res->ai_addrlen);
+        len = res->ai_addrlen;
+    }
+    lwip_freeaddrinfo(res);
+    return len;
+#else
+    (void)host;
+    (void)port;
+    (void)ss;
+    return 0;
+#endif
+}
+
+static int start_connect(pkiot_lwip_sock_t *s, const char *host, uint16_t port)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen = literal_addr(host, port, &ss);
+    if (sslen == 0) {
+        sslen = resolve_addr(host, port, &ss);
+    }
+    if (sslen == 0) {
         return fail(s, PKIOT_E_NET_DNS);
     }
-    int fd = lwip_socket(res->ai_family, SOCK_STREAM, IPPROTO_TCP);
+    int fd = lwip_socket(ss.ss_family, SOCK_STREAM, IPPROTO_TCP);
     if (fd < 0) {
-        lwip_freeaddrinfo(res);
         return fail(s, PKIOT_E_NET_CONNECT);
     }
     s->fd = fd;
     int one = 1;
     (void)lwip_setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (lwip_fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
-        lwip_freeaddrinfo(res);
         return fail(s, PKIOT_E_NET_CONNECT);
     }
-    int r = lwip_connect(fd, res->ai_addr, res->ai_addrlen);
+    int r = lwip_connect(fd, (const struct sockaddr *)&ss, sslen);
     int e = errno;
-    lwip_freeaddrinfo(res);
     if (r == 0) {
         s->state = ST_CONNECTED;
         return PKIOT_OK;

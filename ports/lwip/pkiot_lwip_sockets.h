@@ -4,18 +4,23 @@
  *
  * Same contract as the raw-API port (pkiot_lwip_net.h), for builds where lwIP runs its own
  * tcpip thread and the application lives in another task. Requirements on lwipopts.h:
- * NO_SYS=0, LWIP_SOCKET=1, LWIP_SOCKET_SELECT=1 (the default), LWIP_DNS=1 for names, and an
- * errno (LWIP_ERRNO_STDINCLUDE or LWIP_PROVIDE_ERRNO). Each connection uses one socket
- * descriptor (MEMP_NUM_NETCONN) and name resolution one MEMP_NETDB entry.
+ * NO_SYS=0, LWIP_SOCKET=1, LWIP_SOCKET_SELECT=1 (the default), LWIP_DNS=1 for host names
+ * (address literals work without it), and an errno (LWIP_ERRNO_STDINCLUDE or
+ * LWIP_PROVIDE_ERRNO). Each connection uses one socket descriptor (MEMP_NUM_NETCONN) and
+ * resolving a name one MEMP_NETDB entry for the duration of the lookup.
  *
  * Behaviour:
- * - connect(): the first call resolves the name with lwip_getaddrinfo() — this blocks the
- *   calling task (never the tcpip thread) until DNS answers or times out — then starts a
- *   non-blocking lwip_connect() and returns PKIOT_WANT_WRITE; later calls check completion
- *   with a zero-timeout lwip_select() and SO_ERROR.
+ * - connect(): the first call takes an IPv4/IPv6 address literal as it is, or resolves a
+ *   name with lwip_getaddrinfo() — this blocks the calling task (never the tcpip thread)
+ *   until DNS answers or times out; without LWIP_DNS a name fails with PKIOT_E_NET_DNS —
+ *   then starts a non-blocking lwip_connect() and returns PKIOT_WANT_WRITE; later calls check
+ *   completion with a zero-timeout lwip_select() and SO_ERROR.
  * - send()/recv(): EWOULDBLOCK/EAGAIN become PKIOT_WANT_WRITE/PKIOT_WANT_READ; a task that
  *   wants to sleep until then can lwip_select() on pkiot_lwip_sock_fd().
- * - ECONNRESET/EPIPE become PKIOT_E_NET_CLOSED, other errors PKIOT_E_NET_IO.
+ * - ECONNRESET/EPIPE/ENOTCONN become PKIOT_E_NET_CLOSED, other errors PKIOT_E_NET_IO.
+ *
+ * Run for real (lwIP's unix port as the OS, a TAP link, EST against libest) by
+ * test/interop/test_lwip_sockets.sh; see test/lwip-sockets/README.md.
  *
  * Build: compile ports/lwip/pkiot_lwip_sockets.c with the application's lwipopts.h and
  * arch/ headers on the include path (ports/lwip/check/ holds a minimal NO_SYS=0 configuration
