@@ -280,7 +280,8 @@ typedef struct pkiot_x509_chain_result {
  *                       is 0; at most PKIOT_X509_MAX_INTERMEDIATES
  * @param anchors        trust anchors (DER certificates); malformed ones are skipped
  * @param now            Unix seconds, or 0 / negative when unknown
- * @param crypto         port with hash and verify_hash
+ * @param crypto         port with hash and verify_hash (with PKIOT_X509_PATH_BUILTIN = 0:
+ *                       cert_verify)
  * @param result         may be NULL
  * @return PKIOT_OK; PKIOT_E_CERT_UNTRUSTED (no path to an anchor, path too long, path length
  *         constraint violated or unprocessed critical extension); PKIOT_E_CERT_EXPIRED (a
@@ -292,8 +293,9 @@ typedef struct pkiot_x509_chain_result {
  *
  * Built with PKIOT_X509_PATH_BUILTIN = 0, everything after the "leaf is an anchor" test is
  * the crypto port's cert_verify (see ::pkiot_crypto_port_t): the same checks by the
- * provider's X.509 code, which reports every failure other than validity as
- * PKIOT_E_CERT_UNTRUSTED (PKIOT_E_UNSUPPORTED when the port has no cert_verify).
+ * provider's X.509 code, under the provider's rules where they are stricter (see the port's
+ * header), which reports every failure other than validity as PKIOT_E_CERT_UNTRUSTED
+ * (PKIOT_E_UNSUPPORTED when the port has no cert_verify).
  */
 int pkiot_x509_chain_check(const pkiot_x509_cert_t *leaf, const pkiot_slice_t *intermediates,
                            size_t n_int, const pkiot_slice_t *anchors, size_t n_anchors,

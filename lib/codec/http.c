@@ -149,7 +149,7 @@ static void puts_(wr_t *w, const char *s)
     put(w, s, strlen(s));
 }
 
-/* size_t, not uint64_t: on a 32-bit core that keeps the division in hardware. */
+/* size_t, not uint64_t: a 32-bit image then needs no 64-bit division helper from libgcc. */
 static void put_size(wr_t *w, size_t v)
 {
     char tmp[20];
@@ -614,9 +614,9 @@ static void parse_link(pkiot_http_resp_t *r, const char *p, const char *end)
     }
 }
 
-/* WWW-Authenticate: keep the first challenge's scheme and realm. */
 #endif
 
+/* WWW-Authenticate: keep the first challenge's scheme and realm. */
 static void parse_www_auth(pkiot_http_resp_t *r, const char *p, const char *end)
 {
     const char *scheme = p;

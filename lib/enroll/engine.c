@@ -18,7 +18,6 @@
  * built behind it and moved down once the head's real length is known. */
 #define ENGINE_HEAD_RESERVE 640u
 /* Most CA certificates / trust anchors considered when checking a new certificate. */
-#define ENGINE_MAX_CHAIN 8u
 
 #define DEFAULT_MAX_ATTEMPTS 5u
 #define DEFAULT_BACKOFF_BASE_MS 2000u
@@ -248,17 +247,17 @@ int pkiot_engine_accept_cert(pkiot_ctx_t *ctx, const uint8_t *cert, size_t len)
     }
     /* Trust anchors: the configured ones, or in bootstrap mode the CA certificates the
      * caller confirmed. Intermediates: whatever CA certificates this enrollment received. */
-    pkiot_slice_t inter[ENGINE_MAX_CHAIN], anchors[ENGINE_MAX_CHAIN];
+    pkiot_slice_t inter[PKIOT_ENGINE_MAX_CHAIN], anchors[PKIOT_ENGINE_MAX_CHAIN];
     size_t n_inter =
-        pkiot_engine_split_certs(ctx->ca, ctx->ca_len, inter, ENGINE_MAX_CHAIN);
+        pkiot_engine_split_certs(ctx->ca, ctx->ca_len, inter, PKIOT_ENGINE_MAX_CHAIN);
     size_t n_anchors;
     if (cfg->trust_anchors != NULL && cfg->trust_anchors_len > 0) {
         n_anchors = pkiot_engine_split_certs(cfg->trust_anchors, cfg->trust_anchors_len,
-                                             anchors, ENGINE_MAX_CHAIN);
+                                             anchors, PKIOT_ENGINE_MAX_CHAIN);
     } else {
         /* Bootstrap: only the CA certificates the application confirmed are anchors. */
-        n_anchors =
-            pkiot_engine_split_certs(ctx->ca, ctx->ca_anchor_len, anchors, ENGINE_MAX_CHAIN);
+        n_anchors = pkiot_engine_split_certs(ctx->ca, ctx->ca_anchor_len, anchors,
+                                             PKIOT_ENGINE_MAX_CHAIN);
     }
     pkiot_x509_chain_result_t res;
     rc = pkiot_x509_chain_check(&c, inter, n_inter, anchors, n_anchors,

@@ -68,6 +68,9 @@ int pkiot_engine_ensure_key(pkiot_ctx_t *ctx, pkiot_key_type_t type);
 int pkiot_engine_build_csr(pkiot_ctx_t *ctx, pkiot_hash_alg_t hash,
                            const pkiot_csrattrs_t *attrs);
 
+/* Most CA certificates, and most trust anchors, a path check considers. */
+#define PKIOT_ENGINE_MAX_CHAIN 8u
+
 /* Views of the first @p max certificates of concatenated DER @p p (stops at the first
  * element that is not a SEQUENCE); returns how many. */
 size_t pkiot_engine_split_certs(const uint8_t *p, size_t len, pkiot_slice_t *out, size_t max);

@@ -12,8 +12,6 @@
 #if PKIOT_EST
 
 #define EST_WELL_KNOWN "/.well-known/est"
-/* Most CA certificates / trust anchors a /cacerts check considers as path elements. */
-#define EST_MAX_CHAIN 8u
 
 /* Record tags of this module inside the checkpoint (PKIOT_CKPT_T_PROTO and up). */
 enum {
@@ -273,10 +271,11 @@ static int store_cacerts(pkiot_ctx_t *ctx, const uint8_t *cms, size_t cms_len)
 static int check_cacerts(pkiot_ctx_t *ctx)
 {
     const pkiot_config_t *cfg = ctx->cfg;
-    pkiot_slice_t inter[EST_MAX_CHAIN], anchors[EST_MAX_CHAIN];
-    size_t n_inter = pkiot_engine_split_certs(ctx->ca, ctx->ca_len, inter, EST_MAX_CHAIN);
+    pkiot_slice_t inter[PKIOT_ENGINE_MAX_CHAIN], anchors[PKIOT_ENGINE_MAX_CHAIN];
+    size_t n_inter =
+        pkiot_engine_split_certs(ctx->ca, ctx->ca_len, inter, PKIOT_ENGINE_MAX_CHAIN);
     size_t n_anchors = pkiot_engine_split_certs(cfg->trust_anchors, cfg->trust_anchors_len,
-                                                anchors, EST_MAX_CHAIN);
+                                                anchors, PKIOT_ENGINE_MAX_CHAIN);
     int64_t now = pkiot_engine_unix_now(ctx);
     pkiot_der_cursor_t cur;
     pkiot_der_tlv_t tlv;

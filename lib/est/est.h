@@ -57,7 +57,9 @@
  *   certificate not chaining to the trust anchors    PKIOT_E_CERT_UNTRUSTED
  *   /cacerts certificate not chaining to the trust   PKIOT_E_CERT_UNTRUSTED (or the path's
  *   anchors (not bootstrapping)                      PKIOT_E_CERT_EXPIRED, _BAD_SIGNATURE,
- *                                                    _NOT_CA); nothing of the answer is kept
+ *                                                    _NOT_CA; only _EXPIRED when the path
+ *                                                    check is the crypto port's); nothing
+ *                                                    of the answer is kept
  *   bootstrap CA certificate refused by confirm_ca   PKIOT_E_FINGERPRINT
  *   malformed multipart (serverkeygen)               PKIOT_E_HTTP_MULTIPART
  *

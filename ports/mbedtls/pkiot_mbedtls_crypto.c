@@ -14,6 +14,8 @@
 #include "mbedtls/rsa.h"
 #include "mbedtls/x509_crt.h"
 #include "pkiot/datetime.h"
+#include "pkiot/der.h"
+#include "pkiot/x509.h"
 
 #define PSA_REF_LEN 4u
 
@@ -1010,6 +1012,81 @@ static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
     return 0;
 }
 
+/* Issuer and subject Name TLVs of a DER certificate, by walking its TBSCertificate;
+ * 0 when it does not have that shape. */
+static int cert_names(const pkiot_slice_t *cert, pkiot_slice_t *issuer, pkiot_slice_t *subject)
+{
+    pkiot_der_cursor_t c;
+    pkiot_der_tlv_t t;
+    pkiot_der_init(&c, cert->p, cert->len);
+    if (pkiot_der_expect(&c, PKIOT_DER_SEQUENCE, &t) != PKIOT_OK) {
+        return 0;
+    }
+    pkiot_der_enter(&t, &c);
+    if (pkiot_der_expect(&c, PKIOT_DER_SEQUENCE, &t) != PKIOT_OK) {
+        return 0;
+    }
+    pkiot_der_enter(&t, &c);
+    /* [0] version (optional), serialNumber, signature, issuer, validity, subject */
+    int ok = pkiot_der_next(&c, &t) == PKIOT_OK &&
+             (t.tag == PKIOT_DER_INTEGER || pkiot_der_next(&c, &t) == PKIOT_OK) &&
+             pkiot_der_next(&c, &t) == PKIOT_OK && pkiot_der_next(&c, &t) == PKIOT_OK;
+    if (!ok) {
+        return 0;
+    }
+    issuer->p = t.raw;
+    issuer->len = t.raw_len;
+    if (pkiot_der_next(&c, &t) != PKIOT_OK || pkiot_der_next(&c, &t) != PKIOT_OK) {
+        return 0;
+    }
+    subject->p = t.raw;
+    subject->len = t.raw_len;
+    return 1;
+}
+
+static int slice_eq(const pkiot_slice_t *a, const pkiot_slice_t *b)
+{
+    return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+}
+
+/*
+ * Mbed TLS looks for a certificate's issuer only among the certificates that follow it in
+ * the chain, so the intermediates must be in path order, leaf side first; pkiot's contract
+ * is "any order" (a certs-only SET OF may come sorted). Put the path the names describe
+ * first, then the rest in their given order (Mbed TLS still finds a later parent whose name
+ * matches only by its looser comparison).
+ */
+static void path_order(const pkiot_slice_t *leaf, const pkiot_slice_t *intermediates,
+                       size_t n_int, uint8_t *order)
+{
+    pkiot_slice_t want;
+    pkiot_slice_t subject;
+    pkiot_slice_t issuer;
+    uint32_t placed = 0;
+    size_t n = 0;
+    int have = cert_names(leaf, &want, &subject);
+    while (have && n < n_int) {
+        size_t found = n_int;
+        for (size_t i = 0; i < n_int && found == n_int; i++) {
+            if ((placed & (1u << i)) == 0 && cert_names(&intermediates[i], &issuer, &subject) &&
+                slice_eq(&subject, &want)) {
+                found = i;
+            }
+        }
+        if (found == n_int) {
+            break;
+        }
+        placed |= 1u << found;
+        order[n++] = (uint8_t)found;
+        (void)cert_names(&intermediates[found], &want, &subject);
+    }
+    for (size_t i = 0; i < n_int; i++) {
+        if ((placed & (1u << i)) == 0) {
+            order[n++] = (uint8_t)i;
+        }
+    }
+}
+
 static int c_cert_verify(void *ctx, const uint8_t *leaf, size_t leaf_len,
                          const pkiot_slice_t *intermediates, size_t n_int,
                          const pkiot_slice_t *anchors, size_t n_anchors, int64_t now,
@@ -1017,9 +1094,13 @@ static int c_cert_verify(void *ctx, const uint8_t *leaf, size_t leaf_len,
 {
     pkiot_mbedtls_crypto_t *st = (pkiot_mbedtls_crypto_t *)ctx;
     if (leaf == NULL || (intermediates == NULL && n_int > 0) ||
-        (anchors == NULL && n_anchors > 0) || anchor_index == NULL || path_len == NULL) {
+        (anchors == NULL && n_anchors > 0) || anchor_index == NULL || path_len == NULL ||
+        n_int > PKIOT_X509_MAX_INTERMEDIATES) {
         return PKIOT_E_INVALID_ARG;
     }
+    uint8_t order[PKIOT_X509_MAX_INTERMEDIATES];
+    pkiot_slice_t leaf_slice = { leaf, leaf_len };
+    path_order(&leaf_slice, intermediates, n_int, order);
     mbedtls_x509_crt chain;
     mbedtls_x509_crt trusted;
     mbedtls_x509_crt_init(&chain);
@@ -1035,8 +1116,9 @@ static int c_cert_verify(void *ctx, const uint8_t *leaf, size_t leaf_len,
         st->last_error = ret;
         goto out;
     }
-    for (size_t i = 0; i < n_int; i++) {
-        (void)mbedtls_x509_crt_parse_der_nocopy(&chain, intermediates[i].p, intermediates[i].len);
+    for (size_t k = 0; k < n_int; k++) {
+        const pkiot_slice_t *c = &intermediates[order[k]];
+        (void)mbedtls_x509_crt_parse_der_nocopy(&chain, c->p, c->len);
     }
     for (size_t a = 0; a < n_anchors; a++) {
         (void)mbedtls_x509_crt_parse_der_nocopy(&trusted, anchors[a].p, anchors[a].len);
@@ -1057,8 +1139,12 @@ static int c_cert_verify(void *ctx, const uint8_t *leaf, size_t leaf_len,
         }
     } else {
         st->last_error = ret;
-        rc = (flags & MBEDTLS_X509_BADCERT_EXPIRED) != 0 ? PKIOT_E_CERT_EXPIRED
-                                                        : PKIOT_E_CERT_UNTRUSTED;
+        /* A fatal error (e.g. a path too long) sets every flag: only a completed check
+         * says anything about validity. */
+        rc = ret == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED &&
+                     (flags & MBEDTLS_X509_BADCERT_EXPIRED) != 0
+                 ? PKIOT_E_CERT_EXPIRED
+                 : PKIOT_E_CERT_UNTRUSTED;
     }
 out:
     mbedtls_x509_crt_free(&chain);

@@ -46,6 +46,14 @@
  * PKIOT_E_CRYPTO_UNSUPPORTED, short output -> PKIOT_E_BUFFER_TOO_SMALL, anything else ->
  * PKIOT_E_CRYPTO. pkiot_mbedtls_crypto_last_error() gives the raw Mbed TLS / PSA code.
  *
+ * cert_verify() is mbedtls_x509_crt_verify() with Mbed TLS's default profile, so it is
+ * stricter than pkiot's own path check in two ways: signatures with SHA-1 and RSA keys
+ * under 2048 bits are refused, and a v3 CA certificate (trust anchors included) must carry
+ * basicConstraints cA. Validity is judged against the time pkiot passes in, but among two
+ * candidate issuers with the same name Mbed TLS prefers the one valid by its own platform
+ * clock (mbedtls_time()): keep that clock the one the application gives pkiot (the QEMU
+ * boards read both from the same source).
+ *
  * sign_hash() with a PSA EC key is interruptible: it runs at most
  * pkiot_mbedtls_crypto_set_max_ops() units of work per call and returns PKIOT_WANT_CRYPTO
  * until the signature is ready; the caller repeats the call with identical arguments. A call

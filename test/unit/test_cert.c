@@ -35,7 +35,7 @@ typedef struct blob {
 enum {
     ROOT, INT, LEAF, LEAF_ROOT, OTHER, LEAF_OTHER, FAKE, LEAF_FAKE, SUB, LEAF_SUB, SHORTINT,
     LEAF_SHORT, NOKCS, LEAF_NOKCS, LEAF_SHA1, LEAF_SHA512, LEAF_PSS, ODD, V1, CRIT, RSA4096,
-    NBLOBS
+    MID, ISS2, LEAF_DEEP, NBLOBS
 };
 
 static blob_t g[NBLOBS] = {
@@ -60,6 +60,9 @@ static blob_t g[NBLOBS] = {
     [V1] = { .name = "v1" },
     [CRIT] = { .name = "crit" },
     [RSA4096] = { .name = "rsa4096" },
+    [MID] = { .name = "mid" },
+    [ISS2] = { .name = "iss2" },
+    [LEAF_DEEP] = { .name = "leaf_deep" },
 };
 
 static const char k_script[] =
@@ -112,6 +115,11 @@ static const char k_script[] =
     "sign fake root 16 30 crit.ext crit -sha256\n"
     "openssl req -x509 -newkey rsa:4096 -nodes -keyout rsa4096.key -out rsa4096.pem "
     "  -subj '/CN=RSA 4096' -days 30 -sha384\n"
+    "ec P-256 mid '/CN=Mid CA'\n"
+    "sign mid root 17 30 ca.ext mid -sha256\n"
+    "ec P-256 iss2 '/CN=Second Issuing CA'\n"
+    "sign iss2 mid 18 30 ca.ext iss2 -sha256\n"
+    "sign leaf iss2 19 30 leaf.ext leaf_deep -sha256\n"
     "for f in *.pem; do openssl x509 -in $f -outform DER -out ${f%.pem}.der; done\n";
 
 static int setup(void **state)
@@ -470,6 +478,16 @@ static void test_chain_positive(void **state)
     assert_int_equal(r.anchor_index, 1);
     assert_int_equal(chain(LEAF_ROOT, NULL, 0, root, 1, now, &r), PKIOT_OK);
     assert_int_equal(r.path_len, 2);
+    /* Two CAs below the anchor, in any order (a certs-only SET OF may come sorted), also
+     * mixed with the anchor and an unrelated CA. */
+    assert_int_equal(chain(LEAF_DEEP, (const int[]){ MID, ISS2 }, 2, root, 1, now, &r), PKIOT_OK);
+    assert_int_equal(r.path_len, 4);
+    assert_int_equal(chain(LEAF_DEEP, (const int[]){ ISS2, MID }, 2, root, 1, now, &r), PKIOT_OK);
+    assert_int_equal(r.path_len, 4);
+    assert_int_equal(chain(LEAF_DEEP, (const int[]){ ROOT, MID, INT, ISS2 }, 4, root, 1, now, &r),
+                     PKIOT_OK);
+    assert_int_equal(chain(LEAF_DEEP, (const int[]){ ISS2 }, 1, root, 1, now, &r),
+                     PKIOT_E_CERT_UNTRUSTED);
     /* The chain as servers send it: the root inside the intermediates. */
     const int with_root[] = { ROOT, INT };
     assert_int_equal(chain(LEAF, with_root, 2, root, 1, now, &r), PKIOT_OK);
