@@ -263,7 +263,8 @@ HOST="TARGET=host SAN="
 phase "build"
 # Relinking is cheap; a test or fuzz binary left over from an earlier build must not run in
 # place of one whose sources no longer compile (make -k keeps going past such a failure).
-rm -f build/host/test/test_* build/host-clang/test/test_* build/host-asan/test/test_* build/fuzz/fuzz_*
+rm -f build/host/test/test_* build/host-clang/test/test_* build/host-asan/test/test_* build/fuzz/fuzz_* \
+  build/host-port-path/test/test_*
 build "host gcc"    $HOST CC=gcc   BUILD=build/host       lib ports unit test-prereqs
 build "host clang"  $HOST CC=clang BUILD=build/host-clang lib ports unit
 build "host asan"   TARGET=host SAN=asan CC=gcc BUILD=build/host-asan lib ports unit
@@ -274,6 +275,12 @@ done
 run_check "build cortex-m4 est profile" "$LOGS/build/cortex-m4-est.log" "$BUILD_TIMEOUT" \
   "$MAKE" --no-print-directory -k -j"$JOBS" TARGET=cortex-m4 \
   PKIOT_DEFCONFIG=configs/cortex_m_est_defconfig BUILD=build/cortex-m4-est lib
+# The device profiles' certificate path checks (the crypto port's cert_verify, Mbed TLS) on
+# the host: its unit tests below, its EST interop run in test/interop/test_est_port_path.sh.
+run_check "build host, path checks in the crypto port" "$LOGS/build/host-port-path.log" \
+  "$BUILD_TIMEOUT" "$MAKE" --no-print-directory -k -j"$JOBS" TARGET=host SAN= CC=gcc \
+  PKIOT_DEFCONFIG=configs/host_port_path_defconfig BUILD=build/host-port-path lib ports unit \
+  examples
 build "fuzz targets" fuzz-build
 
 phase "unit (gcc)"
@@ -282,6 +289,8 @@ phase "unit (clang)"
 run_unit_dir build/host-clang host-clang
 phase "unit (asan+ubsan)"
 run_unit_dir build/host-asan host-asan
+phase "unit (path checks in the crypto port)"
+run_unit_dir build/host-port-path host-port-path
 
 phase "fuzz smoke"
 shopt -s nullglob
