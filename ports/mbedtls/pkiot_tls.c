@@ -104,37 +104,54 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flag
     return 0;
 }
 
-/* Concatenated DER certificates, or a NUL-terminated PEM bundle. */
-static int parse_certs(mbedtls_x509_crt *chain, const uint8_t *p, size_t len, int *mbed_err)
+/* Concatenated DER certificates; false when @p p is not exactly that. */
+static int parse_der_certs(mbedtls_x509_crt *chain, const uint8_t *p, size_t len, int *mbed_err)
 {
-    if (p == NULL || len == 0) {
-        return PKIOT_E_TLS_CONFIG;
-    }
-    if (p[len - 1] == '\0') {
-        int ret = mbedtls_x509_crt_parse(chain, p, len);
-        if (ret != 0) { /* > 0: some certificates failed to parse; be strict */
-            *mbed_err = ret < 0 ? ret : MBEDTLS_ERR_X509_INVALID_FORMAT;
-            return PKIOT_E_TLS_CONFIG;
-        }
-        return PKIOT_OK;
-    }
     const uint8_t *end = p + len;
     while (p < end) {
         unsigned char *q = (unsigned char *)(uintptr_t)p;
         size_t body;
         int ret = mbedtls_asn1_get_tag(&q, end, &body,
                                        MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
+        if (ret == 0) {
+            size_t one = (size_t)(q - p) + body;
+            ret = mbedtls_x509_crt_parse_der(chain, p, one);
+            p += one;
+        }
         if (ret != 0) {
             *mbed_err = ret;
-            return PKIOT_E_TLS_CONFIG;
+            return 0;
         }
-        size_t one = (size_t)(q - p) + body;
-        ret = mbedtls_x509_crt_parse_der(chain, p, one);
-        if (ret != 0) {
-            *mbed_err = ret;
-            return PKIOT_E_TLS_CONFIG;
-        }
-        p += one;
+    }
+    return 1;
+}
+
+/*
+ * Concatenated DER certificates, or a NUL-terminated PEM bundle. DER is tried first: its
+ * last byte (the end of a signature) is 0 once in 256 certificates, so "ends with NUL" alone
+ * would take such a bundle for PEM, and Mbed TLS would then read only its first certificate.
+ */
+static int parse_certs(mbedtls_x509_crt *chain, const uint8_t *p, size_t len, int *mbed_err)
+{
+    if (p == NULL || len == 0) {
+        return PKIOT_E_TLS_CONFIG;
+    }
+    int der_err = MBEDTLS_ERR_X509_INVALID_FORMAT;
+    if (p[0] == (MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) &&
+        parse_der_certs(chain, p, len, &der_err)) {
+        return PKIOT_OK;
+    }
+    if (p[len - 1] != '\0') {
+        *mbed_err = der_err;
+        return PKIOT_E_TLS_CONFIG;
+    }
+    /* Not DER (a PEM bundle may begin with any text): start again as PEM. */
+    mbedtls_x509_crt_free(chain);
+    mbedtls_x509_crt_init(chain);
+    int ret = mbedtls_x509_crt_parse(chain, p, len);
+    if (ret != 0) { /* > 0: some certificates failed to parse; be strict */
+        *mbed_err = ret < 0 ? ret : MBEDTLS_ERR_X509_INVALID_FORMAT;
+        return PKIOT_E_TLS_CONFIG;
     }
     return PKIOT_OK;
 }
