@@ -14,7 +14,6 @@
 #include "mbedtls/rsa.h"
 #include "mbedtls/x509_crt.h"
 #include "pkiot/datetime.h"
-#include "pkiot/der.h"
 #include "pkiot/x509.h"
 
 #define PSA_REF_LEN 4u
@@ -1012,38 +1011,6 @@ static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
     return 0;
 }
 
-/* Issuer and subject Name TLVs of a DER certificate, by walking its TBSCertificate;
- * 0 when it does not have that shape. */
-static int cert_names(const pkiot_slice_t *cert, pkiot_slice_t *issuer, pkiot_slice_t *subject)
-{
-    pkiot_der_cursor_t c;
-    pkiot_der_tlv_t t;
-    pkiot_der_init(&c, cert->p, cert->len);
-    if (pkiot_der_expect(&c, PKIOT_DER_SEQUENCE, &t) != PKIOT_OK) {
-        return 0;
-    }
-    pkiot_der_enter(&t, &c);
-    if (pkiot_der_expect(&c, PKIOT_DER_SEQUENCE, &t) != PKIOT_OK) {
-        return 0;
-    }
-    pkiot_der_enter(&t, &c);
-    /* [0] version (optional), serialNumber, signature, issuer, validity, subject */
-    int ok = pkiot_der_next(&c, &t) == PKIOT_OK &&
-             (t.tag == PKIOT_DER_INTEGER || pkiot_der_next(&c, &t) == PKIOT_OK) &&
-             pkiot_der_next(&c, &t) == PKIOT_OK && pkiot_der_next(&c, &t) == PKIOT_OK;
-    if (!ok) {
-        return 0;
-    }
-    issuer->p = t.raw;
-    issuer->len = t.raw_len;
-    if (pkiot_der_next(&c, &t) != PKIOT_OK || pkiot_der_next(&c, &t) != PKIOT_OK) {
-        return 0;
-    }
-    subject->p = t.raw;
-    subject->len = t.raw_len;
-    return 1;
-}
-
 static int slice_eq(const pkiot_slice_t *a, const pkiot_slice_t *b)
 {
     return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
@@ -1054,22 +1021,30 @@ static int slice_eq(const pkiot_slice_t *a, const pkiot_slice_t *b)
  * the chain, so the intermediates must be in path order, leaf side first; pkiot's contract
  * is "any order" (a certs-only SET OF may come sorted). Put the path the names describe
  * first, then the rest in their given order (Mbed TLS still finds a later parent whose name
- * matches only by its looser comparison).
+ * matches only by its looser comparison). Names come from pkiot's certificate parser, one
+ * parse per certificate.
  */
 static void path_order(const pkiot_slice_t *leaf, const pkiot_slice_t *intermediates,
                        size_t n_int, uint8_t *order)
 {
-    pkiot_slice_t want;
-    pkiot_slice_t subject;
-    pkiot_slice_t issuer;
+    pkiot_slice_t subject[PKIOT_X509_MAX_INTERMEDIATES];
+    pkiot_slice_t issuer[PKIOT_X509_MAX_INTERMEDIATES];
+    pkiot_x509_cert_t c;
+    pkiot_slice_t want = {NULL, 0};
     uint32_t placed = 0;
     size_t n = 0;
-    int have = cert_names(leaf, &want, &subject);
-    while (have && n < n_int) {
+    for (size_t i = 0; i < n_int; i++) {
+        int ok = pkiot_x509_cert_parse(intermediates[i].p, intermediates[i].len, &c) == PKIOT_OK;
+        subject[i] = ok ? c.subject : want;
+        issuer[i] = ok ? c.issuer : want;
+    }
+    if (pkiot_x509_cert_parse(leaf->p, leaf->len, &c) == PKIOT_OK) {
+        want = c.issuer;
+    }
+    while (want.len > 0 && n < n_int) {
         size_t found = n_int;
         for (size_t i = 0; i < n_int && found == n_int; i++) {
-            if ((placed & (1u << i)) == 0 && cert_names(&intermediates[i], &issuer, &subject) &&
-                slice_eq(&subject, &want)) {
+            if ((placed & (1u << i)) == 0 && slice_eq(&subject[i], &want)) {
                 found = i;
             }
         }
@@ -1078,7 +1053,7 @@ static void path_order(const pkiot_slice_t *leaf, const pkiot_slice_t *intermedi
         }
         placed |= 1u << found;
         order[n++] = (uint8_t)found;
-        (void)cert_names(&intermediates[found], &want, &subject);
+        want = issuer[found];
     }
     for (size_t i = 0; i < n_int; i++) {
         if ((placed & (1u << i)) == 0) {
