@@ -534,15 +534,21 @@ static int fail(pkiot_ctx_t *ctx, int rc)
     return rc;
 }
 
+/* RFC 9110 §15.6.4 (503) and RFC 6585 §4 (429): the server is overloaded or limits the
+ * rate; the request itself is not judged, so it is asked again later, for every protocol. */
+static int server_says_later(int http_status)
+{
+    return http_status == 503 || http_status == 429;
+}
+
 /* Errors worth another attempt: the network, a cut or late response, a server that is
  * overloaded or restarting. Everything else (bad data, rejected request, failed checks)
  * would fail the same way again. */
 static int is_transient(int rc, int http_status)
 {
     if (rc == PKIOT_E_HTTP_STATUS) {
-        /* 429 (RFC 6585 §4) limits the rate, it does not judge the request. */
         return (http_status >= 500 && http_status != 501 && http_status != 505) ||
-               http_status == 429;
+               server_says_later(http_status);
     }
     switch (rc) {
     case PKIOT_E_NET_DNS:
@@ -670,18 +676,13 @@ static int finish_exchange(pkiot_ctx_t *ctx, int closed)
     }
     pkiot_slice_t ra;
     int rc;
-    /* RFC 9110 §15.6.4 (503) and RFC 6585 §4 (429): an overloaded or rate-limiting server
-     * says when to come back; obey it for every protocol instead of backing off on our own
-     * schedule. */
-    if ((ctx->http.status == 503 || ctx->http.status == 429) &&
-        pkiot_http_resp_field(&ctx->http, PKIOT_HTTP_F_RETRY_AFTER, &ra) == PKIOT_OK) {
+    if (server_says_later(ctx->http.status)) {
+        /* Its Retry-After is obeyed instead of our own backoff schedule; without one it is
+         * still "later", never a refusal: back off and count an attempt. */
         pkiot_engine_keep_text(ctx, ctx->rx, ctx->rx_len);
-        rc = pkiot_engine_later(ctx, &ctx->http);
-    } else if (ctx->http.status == 429) {
-        /* Without a time it is still "later", never a refusal of the request: back off
-         * and count an attempt, as for a 503. */
-        pkiot_engine_keep_text(ctx, ctx->rx, ctx->rx_len);
-        rc = PKIOT_E_HTTP_STATUS;
+        rc = pkiot_http_resp_field(&ctx->http, PKIOT_HTTP_F_RETRY_AFTER, &ra) == PKIOT_OK
+                 ? pkiot_engine_later(ctx, &ctx->http)
+                 : PKIOT_E_HTTP_STATUS;
     } else {
         rc = ops->handle(ctx, &ctx->http);
     }
