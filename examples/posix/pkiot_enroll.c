@@ -135,7 +135,7 @@ static int read_file(const char *path, char *buf, size_t cap, size_t *len)
 /* A PEM bundle of certificates (or one DER certificate) -> concatenated DER. */
 static int load_certs(const char *path, uint8_t *out, size_t cap, size_t *out_len)
 {
-    size_t len = 0, pos = 0, o = 0;
+    size_t len = 0;
     if (read_file(path, text, FILE_MAX, &len) != 0) {
         return -1;
     }
@@ -144,23 +144,15 @@ static int load_certs(const char *path, uint8_t *out, size_t cap, size_t *out_le
         *out_len = len;
         return 0;
     }
-    for (;;) {
-        pkiot_pem_block_t blk;
-        int rc = pkiot_pem_next(text, len, &pos, "CERTIFICATE", out + o, cap - o, &blk);
-        if (rc == PKIOT_E_PEM_NO_BEGIN) {
-            break;
-        }
-        if (rc != PKIOT_OK) {
-            fprintf(stderr, "pkiot-enroll: %s: %s\n", path, pkiot_strerror(rc));
-            return -1;
-        }
-        o += blk.der_len;
-    }
-    if (o == 0) {
+    int rc = pkiot_pem_decode_all(text, len, "CERTIFICATE", out, cap, out_len);
+    if (rc == PKIOT_E_PEM_NO_BEGIN) {
         fprintf(stderr, "pkiot-enroll: %s holds no certificate\n", path);
         return -1;
     }
-    *out_len = o;
+    if (rc != PKIOT_OK) {
+        fprintf(stderr, "pkiot-enroll: %s: %s\n", path, pkiot_strerror(rc));
+        return -1;
+    }
     return 0;
 }
 

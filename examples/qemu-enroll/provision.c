@@ -236,29 +236,21 @@ int qe_args_parse(void)
 int qe_trust_load(uint8_t *der, size_t cap, size_t *len)
 {
     static char pem[8192];
-    size_t plen = 0, pos = 0, o = 0;
+    size_t plen = 0;
     int rc = board_file_read(qe_args.ca, (uint8_t *)pem, sizeof pem - 1, &plen);
     if (rc != 0) {
         board_printf("provision: cannot read the trust anchor %s%s\n", qe_args.ca,
                      rc == -2 ? " (too large)" : "");
         return -1;
     }
-    for (;;) {
-        pkiot_pem_block_t blk;
-        rc = pkiot_pem_next(pem, plen, &pos, "CERTIFICATE", der + o, cap - o, &blk);
-        if (rc == PKIOT_E_PEM_NO_BEGIN) {
-            break;
-        }
-        if (rc != PKIOT_OK) {
-            board_printf("provision: %s: %s\n", qe_args.ca, pkiot_strerror(rc));
-            return -1;
-        }
-        o += blk.der_len;
-    }
-    if (o == 0) {
+    rc = pkiot_pem_decode_all(pem, plen, "CERTIFICATE", der, cap, len);
+    if (rc == PKIOT_E_PEM_NO_BEGIN) {
         board_printf("provision: %s holds no PEM certificate\n", qe_args.ca);
         return -1;
     }
-    *len = o;
+    if (rc != PKIOT_OK) {
+        board_printf("provision: %s: %s\n", qe_args.ca, pkiot_strerror(rc));
+        return -1;
+    }
     return 0;
 }

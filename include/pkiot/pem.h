@@ -90,6 +90,18 @@ int pkiot_pem_next(const char *in, size_t in_len, size_t *pos, const char *want_
                    uint8_t *der, size_t der_cap, pkiot_pem_block_t *blk);
 
 /**
+ * @brief Decode every PEM block labelled @p want_label in @p in and concatenate the DER
+ *        (e.g. a trust-anchor bundle of "CERTIFICATE" blocks into the concatenated DER the
+ *        library and the TLS layer take).
+ *
+ * Arguments as for pkiot_pem_next(); @p der_len receives the bytes written.
+ * @return PKIOT_OK (at least one block); PKIOT_E_PEM_NO_BEGIN when there is none; otherwise
+ *         the first error of pkiot_pem_next() (*@p der_len is then 0).
+ */
+int pkiot_pem_decode_all(const char *in, size_t in_len, const char *want_label, uint8_t *der,
+                         size_t der_cap, size_t *der_len);
+
+/**
  * @brief Encode @p der_len bytes as a PEM block with LF line breaks and 64-column lines.
  *
  * @param label   NUL-terminated RFC 7468 label, e.g. "CERTIFICATE REQUEST"

@@ -158,6 +158,31 @@ static char *put(char *o, const char *s, size_t n)
     return o + n;
 }
 
+int pkiot_pem_decode_all(const char *in, size_t in_len, const char *want_label, uint8_t *der,
+                         size_t der_cap, size_t *der_len)
+{
+    size_t pos = 0;
+    size_t o = 0;
+    if (der_len == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    *der_len = 0;
+    for (;;) {
+        pkiot_pem_block_t blk;
+        int rc = pkiot_pem_next(in, in_len, &pos, want_label, der != NULL ? der + o : NULL,
+                                der_cap - o, &blk);
+        if (rc == PKIOT_E_PEM_NO_BEGIN && o > 0) {
+            break;
+        }
+        if (rc != PKIOT_OK) {
+            return rc;
+        }
+        o += blk.der_len;
+    }
+    *der_len = o;
+    return PKIOT_OK;
+}
+
 int pkiot_pem_encode(const char *label, const uint8_t *der, size_t der_len, char *out,
                      size_t out_cap, size_t *out_len)
 {

@@ -291,23 +291,14 @@ static int load_trust(const char *path)
     }
     size_t len = fread(s_text, 1, FILE_MAX, f);
     fclose(f);
-    size_t pos = 0;
-    s_trust_len = 0;
-    for (;;) {
-        pkiot_pem_block_t blk;
-        int rc = pkiot_pem_next(s_text, len, &pos, "CERTIFICATE", s_trust + s_trust_len,
-                                sizeof s_trust - s_trust_len, &blk);
-        if (rc == PKIOT_E_PEM_NO_BEGIN) {
-            break;
-        }
-        if (rc != PKIOT_OK) {
-            fprintf(stderr, "lws: %s: %s\n", path, pkiot_strerror(rc));
-            return -1;
-        }
-        s_trust_len += blk.der_len;
-    }
-    if (s_trust_len == 0) {
+    int rc = pkiot_pem_decode_all(s_text, len, "CERTIFICATE", s_trust, sizeof s_trust,
+                                  &s_trust_len);
+    if (rc == PKIOT_E_PEM_NO_BEGIN) {
         fprintf(stderr, "lws: %s holds no certificate\n", path);
+        return -1;
+    }
+    if (rc != PKIOT_OK) {
+        fprintf(stderr, "lws: %s: %s\n", path, pkiot_strerror(rc));
         return -1;
     }
     return 0;

@@ -190,6 +190,28 @@ static void test_bundle(void **state)
     n += (size_t)sprintf(bundle + n, "trailing text");
     walk_bundle(bundle, n);
     walk_bundle(crlf, to_crlf(bundle, n, crlf));
+
+    /* All certificates at once: the concatenated DER, the key block skipped. */
+    static uint8_t der[4096];
+    size_t dl = 0;
+    assert_int_equal(pkiot_pem_decode_all(bundle, n, "CERTIFICATE", der, sizeof der, &dl),
+                     PKIOT_OK);
+    assert_int_equal(dl, g.leaf_der_len + g.ca_der_len);
+    assert_memory_equal(der, g.leaf_der, g.leaf_der_len);
+    assert_memory_equal(der + g.leaf_der_len, g.ca_der, g.ca_der_len);
+    /* Too small for the second certificate; no certificate at all; a broken block. */
+    assert_int_equal(pkiot_pem_decode_all(bundle, n, "CERTIFICATE", der, g.leaf_der_len + 1,
+                                          &dl),
+                     PKIOT_E_BUFFER_TOO_SMALL);
+    assert_int_equal(dl, 0);
+    assert_int_equal(pkiot_pem_decode_all("no pem here", 11, "CERTIFICATE", der, sizeof der,
+                                          &dl),
+                     PKIOT_E_PEM_NO_BEGIN);
+    assert_int_equal(pkiot_pem_decode_all(g.ca_pem, g.ca_pem_len - 10, "CERTIFICATE", der,
+                                          sizeof der, &dl),
+                     PKIOT_E_PEM_NO_END);
+    assert_int_equal(pkiot_pem_decode_all(bundle, n, "CERTIFICATE", der, sizeof der, NULL),
+                     PKIOT_E_INVALID_ARG);
 }
 
 static void test_encode_matches_openssl(void **state)
