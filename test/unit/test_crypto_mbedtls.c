@@ -493,7 +493,10 @@ static void test_aes_cbc_vs_openssl(void **state)
     assert_int_equal(PKIOT_OK, g_sw.cipher_cbc(g_sw.ctx, PKIOT_CIPHER_AES128_CBC, 1, key, 16, iv, pt,
                                                16, ct, sizeof ct, &n));
     assert_int_equal(32, n);
-    ct[31] ^= 0x55;
+    /* A bit flipped in the last block decrypts to random bytes, whose padding is valid one time in
+     * ~256; flipping the previous block's last byte turns the padding byte 0x10 into 0x45 instead,
+     * which is never valid. */
+    ct[15] ^= 0x55;
     assert_int_equal(PKIOT_E_CRYPTO, g_sw.cipher_cbc(g_sw.ctx, PKIOT_CIPHER_AES128_CBC, 0, key, 16,
                                                      iv, ct, 32, back, sizeof back, &n));
     assert_int_equal(PKIOT_E_CRYPTO, g_sw.cipher_cbc(g_sw.ctx, PKIOT_CIPHER_AES128_CBC, 0, key, 16,
