@@ -256,7 +256,13 @@ static void print_summary(const char *tag, const uint8_t *der, size_t len)
     pkiot_x509_cert_t c;
     char dn[256], nb[32], na[32], serial[2 * 20 + 1];
     size_t l;
-    if (pkiot_x509_cert_parse(der, len, &c) != PKIOT_OK) {
+#if PKIOT_X509_BUILTIN
+    int rc = pkiot_x509_cert_parse(der, len, &c);
+#else
+    /* The provider's parser, as the engine uses: the image carries one X.509 parser. */
+    int rc = s_crypto.cert_parse(s_crypto.ctx, der, len, &c);
+#endif
+    if (rc != PKIOT_OK) {
         board_printf("cert[%s]: unparseable\n", tag);
         return;
     }

@@ -25,6 +25,8 @@
 #include "pkiot/common.h"
 #include "pkiot/config.h"
 
+struct pkiot_x509_cert; /* pkiot/x509.h, which includes this header */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -145,7 +147,7 @@ typedef struct pkiot_crypto_port {
 
     /**
      * Validate a certification path with the provider's own X.509 code. Called by
-     * pkiot_x509_chain_check() when the library is built with PKIOT_X509_PATH_BUILTIN = 0
+     * pkiot_x509_chain_check() when the library is built with PKIOT_X509_BUILTIN = 0
      * (then it is required, and pkiot_init() refuses a port without it); may be NULL
      * otherwise.
      *
@@ -167,6 +169,26 @@ typedef struct pkiot_crypto_port {
                        const pkiot_slice_t *intermediates, size_t n_int,
                        const pkiot_slice_t *anchors, size_t n_anchors, int64_t now,
                        size_t *anchor_index, size_t *path_len);
+    /**
+     * Read a DER certificate with the provider's own X.509 parser. Used by the engine
+     * instead of pkiot_x509_cert_parse() when the library is built with
+     * PKIOT_X509_BUILTIN = 0 (then it is required, and pkiot_init() refuses a port without
+     * it); may be NULL otherwise.
+     *
+     * Fills, as pkiot_x509_cert_parse() does and with every slice pointing into @p der (the
+     * caller's buffer, which must outlive @p out): raw, tbs, version, serial, sig_oid (which
+     * may point to the TBSCertificate's copy, equal to the outer one), issuer, subject,
+     * not_before, not_after, spki, key_alg, key_type, key_bits, extensions,
+     * has_basic_constraints, is_ca and san. Not reported: path_len is -1; signature,
+     * key_usage, ext_key_usage, eku_oids, aki_key_id and ski are empty or 0;
+     * unknown_critical is 0, as a certificate with a critical extension the provider does
+     * not process must fail to parse. Nothing of @p der is kept after the call.
+     *
+     * @return PKIOT_OK; PKIOT_E_DER_TRAILING (bytes follow the certificate);
+     *         PKIOT_E_X509_FORMAT (the provider refuses the certificate: malformed, or an
+     *         algorithm or critical extension it does not support); PKIOT_E_INVALID_ARG.
+     */
+    int (*cert_parse)(void *ctx, const uint8_t *der, size_t len, struct pkiot_x509_cert *out);
 } pkiot_crypto_port_t;
 
 #ifdef __cplusplus

@@ -231,7 +231,8 @@ typedef struct pkiot_ctx {
  * Bind a context to a configuration and a workspace. Does no I/O.
  * @return PKIOT_OK, PKIOT_E_INVALID_ARG (missing port or URL), PKIOT_E_HTTP_URL,
  *         PKIOT_E_WORKSPACE_TOO_SMALL, PKIOT_E_UNSUPPORTED (protocol not compiled in, or
- *         built with PKIOT_X509_PATH_BUILTIN = 0 and the crypto port has no cert_verify).
+ *         built with PKIOT_X509_BUILTIN = 0 and the crypto port lacks cert_parse or
+ *         cert_verify).
  */
 int pkiot_init(pkiot_ctx_t *ctx, const pkiot_config_t *cfg, uint8_t *work, size_t work_len);
 

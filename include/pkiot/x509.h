@@ -198,7 +198,7 @@ int pkiot_x509_dn_to_string(const uint8_t *name, size_t name_len, char *out, siz
  *        or in the choice between PrintableString and UTF8String (RFC 5280 §7.1 matching
  *        restricted to what devices meet in practice). 0 otherwise, also when malformed.
  */
-#if PKIOT_X509_PATH_BUILTIN /* only path validation compares names */
+#if PKIOT_X509_BUILTIN /* only path validation compares names */
 int pkiot_x509_name_eq(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len);
 #endif
 
@@ -245,7 +245,7 @@ int pkiot_x509_cert_check_time(const pkiot_x509_cert_t *cert, int64_t now);
  *         key type does not match the algorithm); PKIOT_E_UNSUPPORTED (algorithm unknown,
  *         RSA-PSS, EdDSA, or crypto->hash/verify_hash missing); other crypto port errors.
  */
-#if PKIOT_X509_PATH_BUILTIN /* else the crypto port's cert_verify checks signatures */
+#if PKIOT_X509_BUILTIN /* else the crypto port's cert_verify checks signatures */
 int pkiot_x509_verify_signature(const pkiot_x509_cert_t *cert,
                                 const pkiot_x509_cert_t *issuer,
                                 const pkiot_crypto_port_t *crypto);
@@ -280,7 +280,7 @@ typedef struct pkiot_x509_chain_result {
  *                       is 0; at most PKIOT_X509_MAX_INTERMEDIATES
  * @param anchors        trust anchors (DER certificates); malformed ones are skipped
  * @param now            Unix seconds, or 0 / negative when unknown
- * @param crypto         port with hash and verify_hash (with PKIOT_X509_PATH_BUILTIN = 0:
+ * @param crypto         port with hash and verify_hash (with PKIOT_X509_BUILTIN = 0:
  *                       cert_verify)
  * @param result         may be NULL
  * @return PKIOT_OK; PKIOT_E_CERT_UNTRUSTED (no path to an anchor, path too long, path length
@@ -291,7 +291,7 @@ typedef struct pkiot_x509_chain_result {
  *         PKIOT_E_INVALID_ARG; PKIOT_E_UNSUPPORTED / crypto errors from the port. When several
  *         candidates fail, the error of the one that got furthest is reported.
  *
- * Built with PKIOT_X509_PATH_BUILTIN = 0, everything after the "leaf is an anchor" test is
+ * Built with PKIOT_X509_BUILTIN = 0, everything after the "leaf is an anchor" test is
  * the crypto port's cert_verify (see ::pkiot_crypto_port_t): the same checks by the
  * provider's X.509 code, under the provider's rules where they are stricter (see the port's
  * header), which reports every failure other than validity as PKIOT_E_CERT_UNTRUSTED

@@ -175,7 +175,7 @@ int pkiot_engine_build_csr(pkiot_ctx_t *ctx, pkiot_hash_alg_t hash,
         pkiot_der_tlv_t first;
         int rc = pkiot_der_next(&it, &first);
         if (rc == PKIOT_OK) {
-            rc = pkiot_x509_cert_parse(first.raw, first.raw_len, &cur);
+            rc = pkiot_engine_cert_parse(ctx, first.raw, first.raw_len, &cur);
         }
         if (rc != PKIOT_OK) {
             return rc;
@@ -210,6 +210,18 @@ int pkiot_engine_build_csr(pkiot_ctx_t *ctx, pkiot_hash_alg_t hash,
     return PKIOT_OK;
 }
 
+int pkiot_engine_cert_parse(const pkiot_ctx_t *ctx, const uint8_t *der, size_t len,
+                            pkiot_x509_cert_t *out)
+{
+#if PKIOT_X509_BUILTIN
+    (void)ctx;
+    return pkiot_x509_cert_parse(der, len, out);
+#else
+    const pkiot_crypto_port_t *cr = ctx->cfg->crypto;
+    return cr->cert_parse(cr->ctx, der, len, out);
+#endif
+}
+
 size_t pkiot_engine_split_certs(const uint8_t *p, size_t len, pkiot_slice_t *out, size_t max)
 {
     pkiot_der_cursor_t cur;
@@ -232,7 +244,7 @@ int pkiot_engine_accept_cert(pkiot_ctx_t *ctx, const uint8_t *cert, size_t len)
     /* The request buffer is idle once a response is in: it holds the exported key. */
     uint8_t *spki = ctx->tx;
     size_t spki_len = 0;
-    int rc = pkiot_x509_cert_parse(cert, len, &c);
+    int rc = pkiot_engine_cert_parse(ctx, cert, len, &c);
     if (rc != PKIOT_OK) {
         return rc;
     }
@@ -333,9 +345,10 @@ int pkiot_init(pkiot_ctx_t *ctx, const pkiot_config_t *cfg, uint8_t *work, size_
     if (find_ops(cfg->protocol) == NULL) {
         return PKIOT_E_UNSUPPORTED;
     }
-    /* Without the built-in path validation the issued certificate could not be checked:
-     * refuse now rather than after a key, a request and a server round trip. */
-    if (!PKIOT_X509_PATH_BUILTIN && cfg->crypto->cert_verify == NULL) {
+    /* Without pkiot's own X.509 code the issued certificate could not be checked: refuse
+     * now rather than after a key, a request and a server round trip. */
+    if (!PKIOT_X509_BUILTIN &&
+        (cfg->crypto->cert_verify == NULL || cfg->crypto->cert_parse == NULL)) {
         return PKIOT_E_UNSUPPORTED;
     }
     memset(ctx, 0, sizeof *ctx);

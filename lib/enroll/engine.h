@@ -75,6 +75,11 @@ int pkiot_engine_build_csr(pkiot_ctx_t *ctx, pkiot_hash_alg_t hash,
  * element that is not a SEQUENCE); returns how many. */
 size_t pkiot_engine_split_certs(const uint8_t *p, size_t len, pkiot_slice_t *out, size_t max);
 
+/* Read a certificate's fields: pkiot_x509_cert_parse(), or with PKIOT_X509_BUILTIN = 0 the
+ * crypto port's cert_parse (the provider's parser, which TLS links anyway). */
+int pkiot_engine_cert_parse(const pkiot_ctx_t *ctx, const uint8_t *der, size_t len,
+                            pkiot_x509_cert_t *out);
+
 /* Check that cert (DER) is for ctx->key and chains to the trust anchors (or to the CA
  * certificates received in this enrollment when bootstrapping). */
 int pkiot_engine_accept_cert(pkiot_ctx_t *ctx, const uint8_t *cert, size_t len);

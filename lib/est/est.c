@@ -285,7 +285,7 @@ static int check_cacerts(pkiot_ctx_t *ctx)
         pkiot_x509_cert_t c;
         int rc = pkiot_der_expect(&cur, PKIOT_DER_SEQUENCE, &tlv);
         if (rc == PKIOT_OK) {
-            rc = pkiot_x509_cert_parse(tlv.raw, tlv.raw_len, &c);
+            rc = pkiot_engine_cert_parse(ctx, tlv.raw, tlv.raw_len, &c);
         }
         if (rc == PKIOT_OK) {
             rc = pkiot_x509_chain_check(&c, inter, n_inter, anchors, n_anchors, now,
@@ -400,7 +400,7 @@ static int find_issued_cert(pkiot_ctx_t *ctx, const uint8_t *cms, size_t len)
     pkiot_x509_cert_t x;
     int rc = pkiot_cms_certs_init(&it, cms, len);
     while (rc == PKIOT_OK && (rc = pkiot_cms_certs_next(&it, &c)) == PKIOT_OK) {
-        if (pkiot_x509_cert_parse(c.p, c.len, &x) == PKIOT_OK && x.is_ca &&
+        if (pkiot_engine_cert_parse(ctx, c.p, c.len, &x) == PKIOT_OK && x.is_ca &&
             c.len <= PKIOT_CA_CERTS_MAX - ctx->ca_len) {
             memmove(ctx->ca + ctx->ca_len, c.p, c.len);
             ctx->ca_len += c.len;
@@ -412,7 +412,7 @@ static int find_issued_cert(pkiot_ctx_t *ctx, const uint8_t *cms, size_t len)
     int last = PKIOT_E_CERT_KEY_MISMATCH;
     rc = pkiot_cms_certs_init(&it, cms, len);
     while (rc == PKIOT_OK && (rc = pkiot_cms_certs_next(&it, &c)) == PKIOT_OK) {
-        if (pkiot_x509_cert_parse(c.p, c.len, &x) == PKIOT_OK && x.is_ca) {
+        if (pkiot_engine_cert_parse(ctx, c.p, c.len, &x) == PKIOT_OK && x.is_ca) {
             continue;
         }
         last = pkiot_engine_accept_cert(ctx, c.p, c.len);

@@ -765,7 +765,7 @@ int pkiot_x509_cert_check_time(const pkiot_x509_cert_t *cert, int64_t now)
     return PKIOT_OK;
 }
 
-#if PKIOT_X509_PATH_BUILTIN
+#if PKIOT_X509_BUILTIN
 int pkiot_x509_verify_signature(const pkiot_x509_cert_t *cert,
                                 const pkiot_x509_cert_t *issuer,
                                 const pkiot_crypto_port_t *crypto)
@@ -927,7 +927,7 @@ static int builtin_path(const pkiot_x509_cert_t *leaf, const pkiot_slice_t *inte
     }
     return best;
 }
-#endif /* PKIOT_X509_PATH_BUILTIN */
+#endif /* PKIOT_X509_BUILTIN */
 
 int pkiot_x509_chain_check(const pkiot_x509_cert_t *leaf, const pkiot_slice_t *intermediates,
                            size_t n_int, const pkiot_slice_t *anchors, size_t n_anchors,
@@ -950,7 +950,7 @@ int pkiot_x509_chain_check(const pkiot_x509_cert_t *leaf, const pkiot_slice_t *i
             return rc;
         }
     }
-#if PKIOT_X509_PATH_BUILTIN
+#if PKIOT_X509_BUILTIN
     return builtin_path(leaf, intermediates, n_int, anchors, n_anchors, now, crypto, result);
 #else
     if (crypto->cert_verify == NULL) {

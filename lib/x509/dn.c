@@ -560,7 +560,7 @@ int pkiot_x509_dn_to_string(const uint8_t *name, size_t name_len, char *out, siz
     return rc;
 }
 
-#if PKIOT_X509_PATH_BUILTIN
+#if PKIOT_X509_BUILTIN
 /* --- comparison -------------------------------------------------------------------------- */
 
 static int value_eq(const pkiot_der_tlv_t *a, const pkiot_der_tlv_t *b)
@@ -646,4 +646,4 @@ int pkiot_x509_name_eq(const uint8_t *a, size_t a_len, const uint8_t *b, size_t 
         }
     }
 }
-#endif /* PKIOT_X509_PATH_BUILTIN */
+#endif /* PKIOT_X509_BUILTIN */

@@ -501,7 +501,7 @@ static int c_key_import(void *ctx, const uint8_t *der_or_pem, size_t len, pkiot_
     }
     if (st->use_psa_keys) {
         uint32_t id;
-        size_t bits;
+        size_t bits = 0;
         rc = pick_psa_id(0, &id);
         if (rc != PKIOT_OK) {
             goto out;
@@ -1011,6 +1011,116 @@ static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
     return 0;
 }
 
+/* The contents of subjectAltName's GeneralNames, from the raw extensions Mbed TLS keeps (it
+ * keeps only a decoded list of the names). Absent or unreadable: left empty. */
+static void find_san(const mbedtls_x509_buf *v3, pkiot_slice_t *exts, pkiot_slice_t *san)
+{
+    unsigned char *p = v3->p;
+    const unsigned char *end = p + v3->len;
+    size_t len = 0;
+    if (p == NULL ||
+        mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) {
+        return;
+    }
+    exts->p = p;
+    exts->len = len;
+    end = p + len;
+    while (p < end) {
+        size_t ext_len = 0;
+        size_t oid_len = 0;
+        size_t val_len = 0;
+        int critical = 0;
+        if (mbedtls_asn1_get_tag(&p, end, &ext_len,
+                                 MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0) {
+            return;
+        }
+        unsigned char *ext_end = p + ext_len;
+        if (mbedtls_asn1_get_tag(&p, ext_end, &oid_len, MBEDTLS_ASN1_OID) != 0) {
+            return;
+        }
+        int is_san = oid_len == sizeof MBEDTLS_OID_SUBJECT_ALT_NAME - 1u &&
+                     memcmp(p, MBEDTLS_OID_SUBJECT_ALT_NAME, oid_len) == 0;
+        p += oid_len;
+        (void)mbedtls_asn1_get_bool(&p, ext_end, &critical); /* optional: p stays on error */
+        if (mbedtls_asn1_get_tag(&p, ext_end, &val_len, MBEDTLS_ASN1_OCTET_STRING) != 0) {
+            return;
+        }
+        if (is_san) {
+            size_t names_len = 0;
+            if (mbedtls_asn1_get_tag(&p, p + val_len, &names_len,
+                                     MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) == 0) {
+                san->p = p;
+                san->len = names_len;
+            }
+            return;
+        }
+        p = ext_end;
+    }
+}
+
+static pkiot_slice_t slice_of(const mbedtls_x509_buf *b)
+{
+    pkiot_slice_t s = { b->len > 0 ? b->p : NULL, b->len };
+    return s;
+}
+
+/* The fields pkiot's engine reads, from Mbed TLS's parser: a TLS firmware links it anyway,
+ * so a build with PKIOT_X509_BUILTIN = 0 carries one certificate parser, not two. No copy:
+ * every slice points into the caller's DER. */
+static int c_cert_parse(void *ctx, const uint8_t *der, size_t len, pkiot_x509_cert_t *out)
+{
+    pkiot_mbedtls_crypto_t *st = (pkiot_mbedtls_crypto_t *)ctx;
+    if (der == NULL || out == NULL || len == 0) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    memset(out, 0, sizeof *out);
+    mbedtls_x509_crt crt;
+    mbedtls_x509_crt_init(&crt);
+    int rc = PKIOT_E_X509_FORMAT;
+    int ret = mbedtls_x509_crt_parse_der_nocopy(&crt, der, len);
+    if (ret != 0) {
+        st->last_error = ret;
+        goto out;
+    }
+    if (crt.raw.len != len) {
+        rc = PKIOT_E_DER_TRAILING;
+        goto out;
+    }
+    out->raw = slice_of(&crt.raw);
+    out->tbs = slice_of(&crt.tbs);
+    out->version = (uint32_t)crt.version;
+    out->serial = slice_of(&crt.serial);
+    out->sig_oid = slice_of(&crt.sig_oid);
+    out->issuer = slice_of(&crt.issuer_raw);
+    out->subject = slice_of(&crt.subject_raw);
+    out->spki = slice_of(&crt.pk_raw);
+    if (x509_time_unix(&crt.valid_from, &out->not_before) != PKIOT_OK ||
+        x509_time_unix(&crt.valid_to, &out->not_after) != PKIOT_OK) {
+        goto out;
+    }
+    mbedtls_pk_type_t t = mbedtls_pk_get_type(&crt.pk);
+    out->key_alg = t == MBEDTLS_PK_RSA ? PKIOT_X509_KEY_RSA
+                   : (t == MBEDTLS_PK_ECKEY || t == MBEDTLS_PK_ECKEY_DH || t == MBEDTLS_PK_ECDSA)
+                       ? PKIOT_X509_KEY_EC
+                       : PKIOT_X509_KEY_UNKNOWN;
+    out->key_bits = (uint16_t)mbedtls_pk_get_bitlen(&crt.pk);
+    if (pk_key_type(&crt.pk, &out->key_type) != PKIOT_OK) {
+        out->key_type = PKIOT_KEY_NONE;
+    }
+    int ca = mbedtls_x509_crt_get_ca_istrue(&crt);
+    out->has_basic_constraints = ca >= 0;
+    out->is_ca = ca == 1;
+    out->path_len = -1; /* not reported: paths are cert_verify's to check */
+    find_san(&crt.v3_ext, &out->extensions, &out->san);
+    rc = PKIOT_OK;
+out:
+    mbedtls_x509_crt_free(&crt);
+    if (rc != PKIOT_OK) {
+        memset(out, 0, sizeof *out);
+    }
+    return rc;
+}
+
 static int slice_eq(const pkiot_slice_t *a, const pkiot_slice_t *b)
 {
     return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
@@ -1021,11 +1131,11 @@ static int slice_eq(const pkiot_slice_t *a, const pkiot_slice_t *b)
  * the chain, so the intermediates must be in path order, leaf side first; pkiot's contract
  * is "any order" (a certs-only SET OF may come sorted). Put the path the names describe
  * first, then the rest in their given order (Mbed TLS still finds a later parent whose name
- * matches only by its looser comparison). Names come from pkiot's certificate parser, one
- * parse per certificate.
+ * matches only by its looser comparison). Names come from c_cert_parse(), one parse per
+ * certificate, so the port needs nothing of pkiot's own X.509 code.
  */
-static void path_order(const pkiot_slice_t *leaf, const pkiot_slice_t *intermediates,
-                       size_t n_int, uint8_t *order)
+static void path_order(pkiot_mbedtls_crypto_t *st, const pkiot_slice_t *leaf,
+                       const pkiot_slice_t *intermediates, size_t n_int, uint8_t *order)
 {
     pkiot_slice_t subject[PKIOT_X509_MAX_INTERMEDIATES];
     pkiot_slice_t issuer[PKIOT_X509_MAX_INTERMEDIATES];
@@ -1034,11 +1144,11 @@ static void path_order(const pkiot_slice_t *leaf, const pkiot_slice_t *intermedi
     uint32_t placed = 0;
     size_t n = 0;
     for (size_t i = 0; i < n_int; i++) {
-        int ok = pkiot_x509_cert_parse(intermediates[i].p, intermediates[i].len, &c) == PKIOT_OK;
+        int ok = c_cert_parse(st, intermediates[i].p, intermediates[i].len, &c) == PKIOT_OK;
         subject[i] = ok ? c.subject : want;
         issuer[i] = ok ? c.issuer : want;
     }
-    if (pkiot_x509_cert_parse(leaf->p, leaf->len, &c) == PKIOT_OK) {
+    if (c_cert_parse(st, leaf->p, leaf->len, &c) == PKIOT_OK) {
         want = c.issuer;
     }
     while (want.len > 0 && n < n_int) {
@@ -1075,7 +1185,7 @@ static int c_cert_verify(void *ctx, const uint8_t *leaf, size_t leaf_len,
     }
     uint8_t order[PKIOT_X509_MAX_INTERMEDIATES];
     pkiot_slice_t leaf_slice = { leaf, leaf_len };
-    path_order(&leaf_slice, intermediates, n_int, order);
+    path_order(st, &leaf_slice, intermediates, n_int, order);
     mbedtls_x509_crt chain;
     mbedtls_x509_crt trusted;
     mbedtls_x509_crt_init(&chain);
@@ -1176,6 +1286,7 @@ int pkiot_mbedtls_crypto_init(pkiot_mbedtls_crypto_t *st, int use_psa_keys,
     port_out->rsa_encrypt = c_rsa_encrypt;
     port_out->rsa_decrypt = c_rsa_decrypt;
     port_out->cert_verify = c_cert_verify;
+    port_out->cert_parse = c_cert_parse;
     return PKIOT_OK;
 }
 

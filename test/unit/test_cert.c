@@ -353,7 +353,7 @@ static void test_odd_names(void **state)
     assert_int_equal(pkiot_x509_dn_to_string(c.subject.p, c.subject.len, dn, sizeof dn, &n),
                      PKIOT_OK);
     assert_string_equal(dn, "OU=\\ lead#,O=Q\\\"R,CN=a\\,b\\;c\\<d\\>");
-#if PKIOT_X509_PATH_BUILTIN
+#if PKIOT_X509_BUILTIN
     /* Self-issued: issuer equals subject. */
     assert_true(pkiot_x509_name_eq(c.subject.p, c.subject.len, c.issuer.p, c.issuer.len));
 #endif
@@ -364,7 +364,7 @@ static void test_odd_names(void **state)
     assert_int_equal(n, strlen("OU=\\ lead#,O=Q\\\"R,CN=a\\,b\\;c\\<d\\>"));
 }
 
-#if PKIOT_X509_PATH_BUILTIN
+#if PKIOT_X509_BUILTIN
 static void test_verify_signature(void **state)
 {
     (void)state;
@@ -418,13 +418,13 @@ static pkiot_slice_t sl(int i)
 
 /* 1: the path checks below call the crypto port's cert_verify (Mbed TLS's own validator)
  * directly; 0: through pkiot_x509_chain_check(), which is pkiot's own validator, or the
- * same port call in a build with PKIOT_X509_PATH_BUILTIN = 0. */
+ * same port call in a build with PKIOT_X509_BUILTIN = 0. */
 static int g_via_port;
 
 /* The port reports every failure other than validity as PKIOT_E_CERT_UNTRUSTED. */
 static int want(int builtin_rc)
 {
-    if ((g_via_port || !PKIOT_X509_PATH_BUILTIN) &&
+    if ((g_via_port || !PKIOT_X509_BUILTIN) &&
         (builtin_rc == PKIOT_E_CERT_NOT_CA || builtin_rc == PKIOT_E_CERT_BAD_SIGNATURE)) {
         return PKIOT_E_CERT_UNTRUSTED;
     }
@@ -682,6 +682,93 @@ static void test_malformed(void **state)
     assert_int_equal(pkiot_x509_cert_parse(b, n, NULL), PKIOT_E_INVALID_ARG);
 }
 
+/* same bytes of the same buffer, no copy */
+#define assert_slice_eq(a, b)                                                                  \
+    do {                                                                                       \
+        if ((a).len != (b).len || (a).p != (b).p) {                                            \
+            fprintf(stderr, "%s: %s differs (%zu vs %zu bytes)\n", g[i].name, #b, (a).len,      \
+                    (b).len);                                                                  \
+        }                                                                                      \
+        assert_int_equal((a).len, (b).len);                                                    \
+        assert_ptr_equal((a).p, (b).p);                                                        \
+    } while (0)
+
+/* The crypto port's cert_parse (Mbed TLS's parser, used by the engine in builds with
+ * PKIOT_X509_BUILTIN = 0) reports the fields it promises exactly as pkiot's parser does. */
+static void test_port_parse_matches(void **state)
+{
+    (void)state;
+    REQUIRE_FIXTURES();
+    assert_non_null(g_crypto.cert_parse);
+    for (int i = 0; i < NBLOBS; i++) {
+        pkiot_x509_cert_t a, b;
+        int rc = g_crypto.cert_parse(g_crypto.ctx, g[i].der, g[i].len, &b);
+        if (i == CRIT) {
+            /* an unprocessed critical extension: the provider must refuse the certificate */
+            assert_int_equal(rc, PKIOT_E_X509_FORMAT);
+            assert_null(b.raw.p);
+            continue;
+        }
+        if (rc != PKIOT_OK) {
+            fprintf(stderr, "%s: %s (Mbed TLS -0x%04x)\n", g[i].name, pkiot_strerror_name(rc),
+                    (unsigned)-pkiot_mbedtls_crypto_last_error(&g_cst));
+        }
+        /* RSASSA-PSS and SHA-1 signatures depend on the Mbed TLS configuration */
+        if (rc != PKIOT_OK && (i == LEAF_PSS || i == LEAF_SHA1)) {
+            continue;
+        }
+        assert_int_equal(rc, PKIOT_OK);
+        parse(i, &a);
+        assert_slice_eq(a.raw, b.raw);
+        assert_slice_eq(a.tbs, b.tbs);
+        assert_int_equal(a.version, b.version);
+        assert_slice_eq(a.serial, b.serial);
+        /* Mbed TLS points at the inner copy, which both parsers require to be identical */
+        assert_int_equal(a.sig_oid.len, b.sig_oid.len);
+        assert_memory_equal(a.sig_oid.p, b.sig_oid.p, a.sig_oid.len);
+        assert_slice_eq(a.issuer, b.issuer);
+        assert_slice_eq(a.subject, b.subject);
+        assert_int_equal(a.not_before, b.not_before);
+        assert_int_equal(a.not_after, b.not_after);
+        assert_slice_eq(a.spki, b.spki);
+        assert_int_equal(a.key_alg, b.key_alg);
+        assert_int_equal(a.key_type, b.key_type);
+        assert_int_equal(a.key_bits, b.key_bits);
+        assert_slice_eq(a.extensions, b.extensions);
+        assert_int_equal(a.has_basic_constraints, b.has_basic_constraints);
+        assert_int_equal(a.is_ca, b.is_ca);
+        assert_slice_eq(a.san, b.san);
+    }
+    /* the fixtures cover what the engine relies on: a CA, a leaf with SANs, v1, RSA */
+    pkiot_x509_cert_t c;
+    assert_int_equal(g_crypto.cert_parse(g_crypto.ctx, g[INT].der, g[INT].len, &c), PKIOT_OK);
+    assert_true(c.is_ca && c.has_basic_constraints && c.key_type == PKIOT_KEY_RSA_2048);
+    assert_int_equal(g_crypto.cert_parse(g_crypto.ctx, g[LEAF].der, g[LEAF].len, &c), PKIOT_OK);
+    assert_true(!c.is_ca && c.san.len > 0 && c.key_type == PKIOT_KEY_EC_P384);
+    assert_int_equal(g_crypto.cert_parse(g_crypto.ctx, g[V1].der, g[V1].len, &c), PKIOT_OK);
+    assert_true(c.version == 1 && !c.has_basic_constraints && c.extensions.len == 0);
+
+    /* bytes after the certificate, every truncation, garbage, bad arguments */
+    static uint8_t buf[4100];
+    memcpy(buf, g[LEAF].der, g[LEAF].len);
+    buf[g[LEAF].len] = 0;
+    assert_int_equal(g_crypto.cert_parse(g_crypto.ctx, buf, g[LEAF].len + 1, &c),
+                     PKIOT_E_DER_TRAILING);
+    assert_null(c.raw.p);
+    for (size_t k = 1; k < g[LEAF].len; k++) {
+        uint8_t *p = malloc(k);
+        assert_non_null(p);
+        memcpy(p, g[LEAF].der, k);
+        assert_int_equal(g_crypto.cert_parse(g_crypto.ctx, p, k, &c), PKIOT_E_X509_FORMAT);
+        free(p);
+    }
+    static const uint8_t junk[] = { 0x30, 0x03, 0x02, 0x01, 0x00 };
+    assert_int_equal(g_crypto.cert_parse(g_crypto.ctx, junk, sizeof junk, &c), PKIOT_E_X509_FORMAT);
+    assert_int_equal(g_crypto.cert_parse(g_crypto.ctx, NULL, 5, &c), PKIOT_E_INVALID_ARG);
+    assert_int_equal(g_crypto.cert_parse(g_crypto.ctx, junk, sizeof junk, NULL),
+                     PKIOT_E_INVALID_ARG);
+}
+
 /* SAN iterator on hand-made input. */
 static void test_san_iter(void **state)
 {
@@ -723,7 +810,7 @@ int main(void)
         cmocka_unit_test(test_fields_match_openssl),
         cmocka_unit_test(test_leaf_extensions),
         cmocka_unit_test(test_odd_names),
-#if PKIOT_X509_PATH_BUILTIN
+#if PKIOT_X509_BUILTIN
         cmocka_unit_test(test_verify_signature),
 #endif
         cmocka_unit_test(test_chain_positive),
@@ -733,6 +820,7 @@ int main(void)
         cmocka_unit_test(test_truncation_and_oversize),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_san_iter),
+        cmocka_unit_test(test_port_parse_matches),
     };
     return cmocka_run_group_tests_name("cert", tests, setup, teardown);
 }

@@ -533,7 +533,7 @@ static void test_dn_print(void **state)
     assert_int_equal(pkiot_x509_dn_to_string(not_seq, sizeof not_seq, text, sizeof text, &tl),
                      PKIOT_E_X509_FORMAT);
 
-#if PKIOT_X509_PATH_BUILTIN /* name comparison exists for pkiot's own path check */
+#if PKIOT_X509_BUILTIN /* name comparison exists for pkiot's own path check */
     /* Name comparison: case and Printable/UTF8 differences are equal. */
     uint8_t b1[128];
     uint8_t b2[128];

@@ -1011,9 +1011,32 @@ static void test_renewal_time(void **state)
     assert_true(pkiot_renewal_time(nb, na, 50, 0, NULL, 0) == nb + 45 * 86400);
 }
 
+/* Without pkiot's own X.509 code the engine needs the port's cert_parse and cert_verify:
+ * pkiot_init() refuses a port lacking either before any key or request exists. */
+static void test_init_needs_port_x509(void **state)
+{
+    (void)state;
+    pkiot_crypto_port_t port = g_crypto;
+    g_cfg.crypto = &port;
+    for (int missing = 0; missing < 2; missing++) {
+        port = g_crypto;
+        if (missing == 0) {
+            port.cert_parse = NULL;
+        } else {
+            port.cert_verify = NULL;
+        }
+        assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work),
+                         PKIOT_X509_BUILTIN ? PKIOT_OK : PKIOT_E_UNSUPPORTED);
+    }
+    port = g_crypto;
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+    g_cfg.crypto = &g_crypto;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_init_needs_port_x509, test_setup),
         cmocka_unit_test_setup(test_enroll_with_auth_challenge, test_setup),
         cmocka_unit_test_setup(test_202_then_resume_resends_same_csr, test_setup),
         cmocka_unit_test_setup(test_wake_now_overrides_the_wait, test_setup),
