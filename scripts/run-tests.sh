@@ -6,7 +6,8 @@
 #   scripts/run-tests.sh interop             every test/interop/test_*.sh
 #   scripts/run-tests.sh all                 what `make test` runs: every build, the unit tests
 #                                            of the gcc, clang and ASan+UBSan builds, fuzz
-#                                            smoke, interop scripts, check-heap, cppcheck
+#                                            smoke, interop scripts, bench smoke, check-heap,
+#                                            cppcheck, size budgets
 #
 # Counting:
 #  - cmocka binary: the "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)" / "[  SKIPPED ]"
@@ -312,6 +313,10 @@ fi
 
 phase "interop"
 run_interop
+
+phase "bench smoke"
+run_lines "bench smoke (make bench, short)" "$LOGS/bench-smoke.log" 1200 \
+  env MAKE="$MAKE" JOBS="$JOBS" bash scripts/bench-smoke.sh "$LOGS/bench"
 
 phase "checks"
 run_check "check-heap" "$LOGS/check-heap.log" 300 bash scripts/check-heap.sh
