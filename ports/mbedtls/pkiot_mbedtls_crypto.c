@@ -1016,10 +1016,12 @@ static int verify_cb(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 static void find_san(const mbedtls_x509_buf *v3, pkiot_slice_t *exts, pkiot_slice_t *san)
 {
     unsigned char *p = v3->p;
+    if (p == NULL) {
+        return;
+    }
     const unsigned char *end = p + v3->len;
     size_t len = 0;
-    if (p == NULL ||
-        mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) {
+    if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) {
         return;
     }
     exts->p = p;
