@@ -143,6 +143,12 @@ typedef struct pkiot_csr_params {
     /** SANs as structs (IP: 4 or 16 bytes); written after the strings. */
     const pkiot_x509_san_t *sans;
     size_t n_sans;
+    /** SANs pre-encoded: the contents of a GeneralNames SEQUENCE (e.g. the current
+     *  certificate's subjectAltName for a re-enrollment, which RFC 7030 §4.2.2 wants
+     *  identical), copied as they are. Each element must be a whole context-tagged TLV
+     *  (else PKIOT_E_INVALID_ARG). Used only when there are no @p san_strings and no
+     *  @p sans. */
+    pkiot_slice_t san_der;
 
     uint16_t key_usage;          /**< PKIOT_KU_* bits; 0 = no keyUsage extension */
     uint8_t key_usage_critical;  /**< mark keyUsage critical (RFC 5280 SHOULD) */

@@ -166,8 +166,7 @@ int pkiot_engine_build_csr(pkiot_ctx_t *ctx, pkiot_hash_alg_t hash,
     p.san_strings = cfg->sans;
     p.n_san_strings = cfg->nsans;
     /* RFC 7030 §4.2.2: a re-enrollment keeps the subject and subjectAltName of the current
-     * certificate unless the application asks for others. */
-    pkiot_x509_san_t sans[PKIOT_SAN_MAX];
+     * certificate unless the application asks for others, both copied as encoded. */
     if (ctx->op == PKIOT_OP_REENROLL && cfg->subject == NULL && cfg->client_cert != NULL) {
         pkiot_x509_cert_t cur;
         pkiot_der_cursor_t it;
@@ -181,14 +180,8 @@ int pkiot_engine_build_csr(pkiot_ctx_t *ctx, pkiot_hash_alg_t hash,
             return rc;
         }
         p.subject_der = cur.subject;
-        if (cfg->nsans == 0 && cur.san.len > 0) {
-            size_t n = 0;
-            pkiot_der_init(&it, cur.san.p, cur.san.len);
-            while (n < PKIOT_SAN_MAX && pkiot_x509_san_next(&it, &sans[n]) == PKIOT_OK) {
-                n++;
-            }
-            p.sans = sans;
-            p.n_sans = n;
+        if (cfg->nsans == 0) {
+            p.san_der = cur.san;
         }
     }
     p.hash = hash;

@@ -124,9 +124,25 @@ static void close_ext(pkiot_der_writer_t *w, size_t mark, size_t mark_val, const
     pkiot_der_w_close(w, PKIOT_DER_SEQUENCE, mark);
 }
 
+/* Pre-encoded GeneralNames contents: whole DER elements, each a context-tagged choice. */
+static int check_general_names(pkiot_slice_t names)
+{
+    pkiot_der_cursor_t it;
+    pkiot_der_tlv_t tlv;
+    pkiot_der_init(&it, names.p, names.len);
+    while (!pkiot_der_at_end(&it)) {
+        if (pkiot_der_next(&it, &tlv) != PKIOT_OK || tlv.tag > 0xFFu ||
+            (tlv.tag & 0xC0u) != 0x80u || (tlv.tag & 0x1Fu) > PKIOT_SAN_RID) {
+            return PKIOT_E_INVALID_ARG;
+        }
+    }
+    return PKIOT_OK;
+}
+
 static int write_san_ext(pkiot_der_writer_t *w, const pkiot_csr_params_t *p, size_t *count)
 {
-    if (p->n_san_strings + p->n_sans == 0 ||
+    int raw = p->n_san_strings + p->n_sans == 0;
+    if ((raw && p->san_der.len == 0) ||
         extra_has(p, extra_count(p), PKIOT_OID_ARG(PKIOT_OID_EXT_SAN))) {
         return PKIOT_OK;
     }
@@ -135,6 +151,12 @@ static int write_san_ext(pkiot_der_writer_t *w, const pkiot_csr_params_t *p, siz
     }
     size_t mark = pkiot_der_w_len(w);
     size_t mark_seq = mark;
+    if (raw) {
+        if (p->san_der.p == NULL || check_general_names(p->san_der) != PKIOT_OK) {
+            return PKIOT_E_INVALID_ARG;
+        }
+        pkiot_der_w_raw(w, p->san_der.p, p->san_der.len);
+    }
     for (size_t i = p->n_sans; i > 0; i--) {
         int rc = pkiot_x509_write_general_name(w, &p->sans[i - 1u]);
         if (rc != PKIOT_OK) {

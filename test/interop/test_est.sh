@@ -85,8 +85,10 @@ enroll "$URL" "${AUTH[@]}" --reenroll --cert "$W/p256.pem" --key "$W/p256.key" \
 rc=$?; x=1
 if [ $rc = 0 ] && cert_ok "$W/re.pem" "$W/re.key" && [ "$(pubkey_of_key "$W/re.key")" = "$(pubkey_of_key "$W/p256.key")" ] &&
    [ "$(openssl x509 -in "$W/re.pem" -noout -serial)" != "$(openssl x509 -in "$W/p256.pem" -noout -serial)" ] &&
-   [ "$(openssl x509 -in "$W/re.pem" -noout -subject)" = "$(openssl x509 -in "$W/p256.pem" -noout -subject)" ]; then x=0; fi
-check "libest simplereenroll with the current certificate, same key and subject" 0 $rc $x
+   [ "$(openssl x509 -in "$W/re.pem" -noout -subject)" = "$(openssl x509 -in "$W/p256.pem" -noout -subject)" ] &&
+   [ "$(openssl x509 -in "$W/re.pem" -noout -ext subjectAltName)" = "$(openssl x509 -in "$W/p256.pem" -noout -ext subjectAltName)" ] &&
+   openssl x509 -in "$W/re.pem" -noout -ext subjectAltName | grep -q "DNS:dev-p256.example"; then x=0; fi
+check "libest simplereenroll with the current certificate, same key, subject and SAN" 0 $rc $x
 enroll "$URL" "${AUTH[@]}" --reenroll --rekey --cert "$W/p256.pem" --key "$W/p256.key" \
   --out "$W/rekey.pem" --key-out "$W/rekey.key" --state "$W/s-rekey"
 rc=$?; x=1

@@ -1,4 +1,5 @@
 /* Unit tests for the PKCS#10 builder, DN and SAN strings (lib/x509/csr.c, dn.c, san.c). */
+#define _GNU_SOURCE /* memmem */
 #define _POSIX_C_SOURCE 200809L
 
 #include <setjmp.h>
@@ -753,6 +754,68 @@ static void test_csr_struct_sans_and_extras(void **state)
     pkiot_zeroize(&key, sizeof key);
 }
 
+/* Pre-encoded GeneralNames (a re-enrollment's current SANs) are copied as they are, only
+ * when no SAN is given otherwise, and must be whole context-tagged elements. */
+static void test_csr_san_der(void **state)
+{
+    (void)state;
+    pkiot_key_ref_t key;
+    pkiot_csr_params_t p;
+    static uint8_t buf[2048];
+    static char out[16384];
+    static char sq[16384];
+    const uint8_t *csr = NULL;
+    size_t len = 0;
+
+    if (!g_openssl) {
+        skip();
+    }
+    assert_int_equal(g_crypto.key_generate(g_crypto.ctx, PKIOT_KEY_EC_P256, 0, &key), PKIOT_OK);
+    static const uint8_t names[] = {
+        0x82, 0x09, 'a', '.', 'e', 'x', 'a', 'm', 'p', 'l', 'e', /* dNSName */
+        0x87, 0x04, 10, 0, 0, 2,                                 /* iPAddress */
+        0x86, 0x05, 'u', 'r', 'n', ':', 'x',                     /* URI */
+    };
+    memset(&p, 0, sizeof p);
+    p.subject = "CN=re-enroll";
+    p.san_der.p = names;
+    p.san_der.len = sizeof names;
+    build_ok(&p, &key, buf, sizeof buf, &csr, &len);
+    assert_non_null(memmem(csr, len, names, sizeof names));
+    openssl_req_text(csr, len, "sander", out, sizeof out);
+    squeeze(out, sq, sizeof sq);
+    assert_contains(sq, "DNS:a.example,IPAddress:10.0.0.2,URI:urn:x");
+
+    /* SAN strings win: the pre-encoded names are not added */
+    const char *mine[] = { "DNS:mine.example" };
+    p.san_strings = mine;
+    p.n_san_strings = 1;
+    build_ok(&p, &key, buf, sizeof buf, &csr, &len);
+    assert_null(memmem(csr, len, names, sizeof names));
+    openssl_req_text(csr, len, "sander2", out, sizeof out);
+    squeeze(out, sq, sizeof sq);
+    assert_contains(sq, "DNS:mine.example");
+    assert_null(strstr(sq, "a.example"));
+    p.n_san_strings = 0;
+
+    /* not GeneralNames contents: a universal tag, a truncated element, a tag beyond
+     * registeredID, a high tag number */
+    static const uint8_t universal[] = { 0x16, 0x01, 'a' };
+    static const uint8_t truncated[] = { 0x82, 0x05, 'a' };
+    static const uint8_t tag9[] = { 0x89, 0x01, 'a' };
+    static const uint8_t high[] = { 0x9F, 0x20, 0x01, 'a' };
+    const pkiot_slice_t bad[] = { { universal, sizeof universal }, { truncated, sizeof truncated },
+                                  { tag9, sizeof tag9 }, { high, sizeof high } };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        pkiot_csr_ctx_t ctx;
+        pkiot_csr_init(&ctx);
+        p.san_der = bad[i];
+        assert_int_equal(pkiot_csr_build(&ctx, &p, &g_crypto, &key, buf, sizeof buf, &csr, &len),
+                         PKIOT_E_INVALID_ARG);
+    }
+    pkiot_zeroize(&key, sizeof key);
+}
+
 static void test_csr_with_csrattrs(void **state)
 {
     (void)state;
@@ -878,6 +941,7 @@ int main(void)
         cmocka_unit_test(test_oid_text),
         cmocka_unit_test(test_san_strings),
         cmocka_unit_test(test_csr_struct_sans_and_extras),
+        cmocka_unit_test(test_csr_san_der),
         cmocka_unit_test(test_csr_with_csrattrs),
         cmocka_unit_test(test_csr_issue_and_match),
     };

@@ -1011,6 +1011,83 @@ static void test_renewal_time(void **state)
     assert_true(pkiot_renewal_time(nb, na, 50, 0, NULL, 0) == nb + 45 * 86400);
 }
 
+/* RFC 7030 §4.2.2: a re-enrollment asks for the subject and subjectAltName of the current
+ * certificate, identical: every SAN, also more than a configuration could list. */
+static void test_reenroll_keeps_subject_and_every_san(void **state)
+{
+    (void)state;
+    pkiot_key_ref_t key;
+    assert_int_equal(g_crypto.key_generate(g_crypto.ctx, PKIOT_KEY_EC_P256, 0, &key), PKIOT_OK);
+    mbedtls_pk_context pk;
+    mbedtls_pk_init(&pk);
+    assert_int_equal(pkiot_mbedtls_key_to_pk(&g_crypto_state, &key, &pk), PKIOT_OK);
+    enum { NSAN = PKIOT_SAN_MAX + 2 };
+    static char dns[NSAN][24];
+    static mbedtls_x509_san_list list[NSAN];
+    for (size_t i = 0; i < NSAN; i++) {
+        snprintf(dns[i], sizeof dns[i], "n%zu.dev.example", i);
+        memset(&list[i], 0, sizeof list[i]);
+        list[i].node.type = MBEDTLS_X509_SAN_DNS_NAME;
+        list[i].node.san.unstructured_name.p = (unsigned char *)dns[i];
+        list[i].node.san.unstructured_name.len = strlen(dns[i]);
+        list[i].next = i + 1 < NSAN ? &list[i + 1] : NULL;
+    }
+    mbedtls_x509write_cert w;
+    mbedtls_x509write_crt_init(&w);
+    mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
+    mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
+    mbedtls_x509write_crt_set_subject_key(&w, &pk);
+    mbedtls_x509write_crt_set_issuer_key(&w, &g_ca.key);
+    assert_int_equal(mbedtls_x509write_crt_set_subject_name(&w, "CN=dev-re,O=Acme,OU=Line 7"), 0);
+    assert_int_equal(mbedtls_x509write_crt_set_issuer_name(&w, "CN=Test EST CA,O=pkiot"), 0);
+    static const unsigned char serial[] = {0x07};
+    assert_int_equal(mbedtls_x509write_crt_set_serial_raw(&w, (unsigned char *)serial, 1), 0);
+    assert_int_equal(mbedtls_x509write_crt_set_validity(&w, "20200101000000", "20991231235959"), 0);
+    assert_int_equal(mbedtls_x509write_crt_set_subject_alternative_name(&w, list), 0);
+    static uint8_t buf[1400];
+    int n = mbedtls_x509write_crt_der(&w, buf, sizeof buf, mbedtls_ctr_drbg_random, &g_drbg);
+    assert_true(n > 0);
+    mbedtls_x509write_crt_free(&w);
+    mbedtls_pk_free(&pk);
+    const uint8_t *cert = buf + sizeof buf - (size_t)n;
+
+    g_cfg.subject = NULL;
+    g_cfg.nsans = 0;
+    g_cfg.client_cert = cert;
+    g_cfg.client_cert_len = (size_t)n;
+    g_cfg.client_key = &key;
+    g_cfg.existing_key = &key;
+    const reply_t r[] = {R_ISSUE};
+    script(r, 1);
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+    assert_int_equal(pkiot_enroll_start(&g_ctx, PKIOT_OP_REENROLL), PKIOT_OK);
+    uint32_t now = 1000;
+    assert_int_equal(run(&now), PKIOT_DONE);
+
+    mbedtls_x509_csr req;
+    mbedtls_x509_crt crt;
+    mbedtls_x509_csr_init(&req);
+    mbedtls_x509_crt_init(&crt);
+    assert_int_equal(mbedtls_x509_csr_parse_der(&req, srv.last_csr, srv.last_csr_len), 0);
+    assert_int_equal(mbedtls_x509_crt_parse_der(&crt, cert, (size_t)n), 0);
+    assert_int_equal(req.subject_raw.len, crt.subject_raw.len);
+    assert_memory_equal(req.subject_raw.p, crt.subject_raw.p, crt.subject_raw.len);
+    const mbedtls_x509_sequence *a = &req.subject_alt_names;
+    const mbedtls_x509_sequence *b = &crt.subject_alt_names;
+    size_t count = 0;
+    for (; a != NULL && b != NULL; a = a->next, b = b->next, count++) {
+        assert_int_equal(a->buf.tag, b->buf.tag);
+        assert_int_equal(a->buf.len, b->buf.len);
+        assert_memory_equal(a->buf.p, b->buf.p, b->buf.len);
+    }
+    assert_null(a);
+    assert_null(b);
+    assert_int_equal(count, NSAN);
+    mbedtls_x509_csr_free(&req);
+    mbedtls_x509_crt_free(&crt);
+    assert_int_equal(g_crypto.key_destroy(g_crypto.ctx, &key), PKIOT_OK);
+}
+
 /* Without pkiot's own X.509 code the engine needs the port's cert_parse and cert_verify:
  * pkiot_init() refuses a port lacking either before any key or request exists. */
 static void test_init_needs_port_x509(void **state)
@@ -1037,6 +1114,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_init_needs_port_x509, test_setup),
+        cmocka_unit_test_setup(test_reenroll_keeps_subject_and_every_san, test_setup),
         cmocka_unit_test_setup(test_enroll_with_auth_challenge, test_setup),
         cmocka_unit_test_setup(test_202_then_resume_resends_same_csr, test_setup),
         cmocka_unit_test_setup(test_wake_now_overrides_the_wait, test_setup),
