@@ -55,12 +55,29 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 	$(quiet) AR $@
 	$(Q)ar rcs $@ $^
 
+# Targets that also run the Mbed TLS crypto port, to check it against pkiot's own code
+# (fuzz_<name>_port): the port is compiled like the library, Mbed TLS itself comes from the
+# host build ($(MBEDTLS_LIB)) without instrumentation.
+FUZZ_PORT_NAMES = $(filter %_port,$(FUZZ_NAMES))
+FUZZ_PORT_OBJ  := $(FUZZ_BUILD)/obj/ports/mbedtls/pkiot_mbedtls_crypto.o
+FUZZ_PORT_LIBS  = $(FUZZ_PORT_OBJ) $(MBEDTLS_LIB)
+
+$(FUZZ_PORT_OBJ): ports/mbedtls/pkiot_mbedtls_crypto.c $(FUZZ_CONFIG_H) $(FUZZ_STAMP)
+	@mkdir -p $(@D)
+	$(quiet) FUZZCC $<
+	$(Q)$(FUZZ_CC) $(FUZZ_CPPFLAGS) -Iports $(MBEDTLS_CPPFLAGS) $(CSTD) $(FUZZ_CFLAGS) \
+	  -fsanitize=fuzzer-no-link $(WARN_PORT) -MMD -MP -c $< -o $@
+
+$(addprefix $(FUZZ_BUILD)/fuzz_,$(FUZZ_PORT_NAMES)): $(FUZZ_PORT_LIBS)
+
 $(FUZZ_BUILD)/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_LIB) $(FUZZ_CONFIG_H) $(FUZZ_STAMP)
 	@mkdir -p $(FUZZ_BUILD)/obj
 	@rm -f $@
 	$(quiet) FUZZLD $@
-	$(Q)$(FUZZ_CC) $(FUZZ_CPPFLAGS) -Ilib -Itest/fuzz $(CSTD) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARN_PORT) \
-	  -MMD -MP -MF $(FUZZ_BUILD)/obj/$(@F).d $< $(FUZZ_LIB) -o $@
+	$(Q)$(FUZZ_CC) $(FUZZ_CPPFLAGS) -Ilib -Itest/fuzz $(if $(filter $*,$(FUZZ_PORT_NAMES)),-Iports \
+	  $(MBEDTLS_CPPFLAGS)) $(CSTD) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARN_PORT) \
+	  -MMD -MP -MF $(FUZZ_BUILD)/obj/$(@F).d $< -Wl,--start-group $(FUZZ_LIB) \
+	  $(if $(filter $*,$(FUZZ_PORT_NAMES)),$(FUZZ_PORT_LIBS)) -Wl,--end-group -o $@
 
 # One phony target per fuzzer, so `make -j2 fuzz-smoke` runs two at a time. Each records its
 # exit status instead of stopping make, so every target runs; the aggregate then fails.
@@ -87,4 +104,4 @@ fuzz-run-%: $(FUZZ_BUILD)/fuzz_% FORCE
 	@$(FUZZ_RUN) $* $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS),--seconds $(FUZZ_SECONDS)); \
 	  echo $$? > $(call FUZZ_STATUS,$*)
 
--include $(wildcard $(FUZZ_BUILD)/obj/lib/*/*.d $(FUZZ_BUILD)/obj/fuzz_*.d)
+-include $(wildcard $(FUZZ_BUILD)/obj/lib/*/*.d $(FUZZ_BUILD)/obj/ports/*/*.d $(FUZZ_BUILD)/obj/fuzz_*.d)

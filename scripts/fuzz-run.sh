@@ -46,7 +46,7 @@ secs=$(( $(date +%s) - start ))
 
 runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
 cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n1 | cut -d' ' -f2)
-seeds_n=$( [ -d "$seeds" ] && find "$seeds" -type f | wc -l || echo 0)
+seeds_n=$( [ -d "$seeds" ] && find "$seeds/" -type f | wc -l || echo 0)
 
 if [ $rc -eq 0 ]; then
   echo "PASS: fuzz_$name (${runs:-?} runs in ${secs}s, cov ${cov:-?}, ${seeds_n} seeds)"

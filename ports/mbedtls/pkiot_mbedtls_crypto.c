@@ -1072,10 +1072,12 @@ static pkiot_slice_t slice_of(const mbedtls_x509_buf *b)
 static int c_cert_parse(void *ctx, const uint8_t *der, size_t len, pkiot_x509_cert_t *out)
 {
     pkiot_mbedtls_crypto_t *st = (pkiot_mbedtls_crypto_t *)ctx;
+    if (out != NULL) {
+        memset(out, 0, sizeof *out);
+    }
     if (der == NULL || out == NULL || len == 0) {
         return PKIOT_E_INVALID_ARG;
     }
-    memset(out, 0, sizeof *out);
     mbedtls_x509_crt crt;
     mbedtls_x509_crt_init(&crt);
     int rc = PKIOT_E_X509_FORMAT;
