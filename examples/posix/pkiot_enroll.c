@@ -497,6 +497,18 @@ int main(int argc, char **argv)
         if (load_certs(opt.trust, trust_der, sizeof trust_der, &trust_len) != 0) {
             return EXIT_NOINPUT;
         }
+        size_t n_anchors = 0;
+        pkiot_der_cursor_t ta;
+        pkiot_der_tlv_t tlv;
+        pkiot_der_init(&ta, trust_der, trust_len);
+        while (pkiot_der_next(&ta, &tlv) == PKIOT_OK) {
+            n_anchors++;
+        }
+        if (n_anchors > PKIOT_TRUST_ANCHORS_MAX) {
+            fprintf(stderr, "pkiot-enroll: %s: %zu certificates, at most %d trust anchors\n",
+                    opt.trust, n_anchors, PKIOT_TRUST_ANCHORS_MAX);
+            return EXIT_CONFIG;
+        }
         cfg.trust_anchors = trust_der;
         cfg.trust_anchors_len = trust_len;
     }

@@ -67,6 +67,9 @@ typedef enum pkiot_operation {
 #define PKIOT_SERVER_TEXT_MAX 160
 /** Largest number of SANs requested. */
 #define PKIOT_SAN_MAX 8
+/** Most trust anchors the certificate checks consider (pkiot_init() refuses more), and most
+ *  CA certificates from the server they take as intermediates. */
+#define PKIOT_TRUST_ANCHORS_MAX 8
 
 /**
  * Workspace the caller provides to pkiot_init(): request buffer, response buffer, CSR,
@@ -113,8 +116,9 @@ typedef struct pkiot_config {
     pkiot_progress_fn progress;
 
     /* --- trust --- */
-    /** Trust anchors: concatenated DER certificates (pkiot_pem_* converts a PEM bundle).
-     *  Used for the TLS server check and to check the issued certificate's chain. */
+    /** Trust anchors: concatenated DER certificates (pkiot_pem_* converts a PEM bundle),
+     *  at most PKIOT_TRUST_ANCHORS_MAX. Used for the TLS server check and to check the
+     *  issued certificate's chain. */
     const uint8_t *trust_anchors;
     size_t trust_anchors_len;
     /** No trust anchor yet: fetch CA certs over unverified TLS and ask confirm_ca. */
@@ -229,7 +233,8 @@ typedef struct pkiot_ctx {
 
 /**
  * Bind a context to a configuration and a workspace. Does no I/O.
- * @return PKIOT_OK, PKIOT_E_INVALID_ARG (missing port or URL), PKIOT_E_HTTP_URL,
+ * @return PKIOT_OK, PKIOT_E_INVALID_ARG (missing port or URL; trust anchors that are not a
+ *         run of DER certificates, or more than PKIOT_TRUST_ANCHORS_MAX), PKIOT_E_HTTP_URL,
  *         PKIOT_E_WORKSPACE_TOO_SMALL, PKIOT_E_UNSUPPORTED (protocol not compiled in, or
  *         built with PKIOT_X509_BUILTIN = 0 and the crypto port lacks cert_parse or
  *         cert_verify).

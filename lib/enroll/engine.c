@@ -203,6 +203,23 @@ int pkiot_engine_build_csr(pkiot_ctx_t *ctx, pkiot_hash_alg_t hash,
     return PKIOT_OK;
 }
 
+/* How many DER SEQUENCEs make up the @p len bytes at @p p; SIZE_MAX when something else is
+ * there (a malformed or foreign element, trailing bytes). */
+static size_t count_certs(const uint8_t *p, size_t len)
+{
+    pkiot_der_cursor_t cur;
+    pkiot_der_tlv_t tlv;
+    size_t n = 0;
+    pkiot_der_init(&cur, p, len);
+    while (!pkiot_der_at_end(&cur)) {
+        if (pkiot_der_expect(&cur, PKIOT_DER_SEQUENCE, &tlv) != PKIOT_OK) {
+            return SIZE_MAX;
+        }
+        n++;
+    }
+    return n;
+}
+
 int pkiot_engine_cert_parse(const pkiot_ctx_t *ctx, const uint8_t *der, size_t len,
                             pkiot_x509_cert_t *out)
 {
@@ -343,6 +360,13 @@ int pkiot_init(pkiot_ctx_t *ctx, const pkiot_config_t *cfg, uint8_t *work, size_
     if (!PKIOT_X509_BUILTIN &&
         (cfg->crypto->cert_verify == NULL || cfg->crypto->cert_parse == NULL)) {
         return PKIOT_E_UNSUPPORTED;
+    }
+    /* The path checks take at most PKIOT_ENGINE_MAX_CHAIN anchors: refuse what they would
+     * otherwise ignore without a word, and bytes that are no certificates. */
+    if (cfg->trust_anchors_len > 0 &&
+        (cfg->trust_anchors == NULL ||
+         count_certs(cfg->trust_anchors, cfg->trust_anchors_len) > PKIOT_ENGINE_MAX_CHAIN)) {
+        return PKIOT_E_INVALID_ARG;
     }
     memset(ctx, 0, sizeof *ctx);
     ctx->cfg = cfg;

@@ -69,7 +69,7 @@ int pkiot_engine_build_csr(pkiot_ctx_t *ctx, pkiot_hash_alg_t hash,
                            const pkiot_csrattrs_t *attrs);
 
 /* Most CA certificates, and most trust anchors, a path check considers. */
-#define PKIOT_ENGINE_MAX_CHAIN 8u
+#define PKIOT_ENGINE_MAX_CHAIN ((size_t)PKIOT_TRUST_ANCHORS_MAX)
 
 /* Views of the first @p max certificates of concatenated DER @p p (stops at the first
  * element that is not a SEQUENCE); returns how many. */

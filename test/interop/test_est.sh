@@ -70,6 +70,12 @@ openssl x509 -in "$W/p256.pem" -noout -ext subjectAltName 2>/dev/null | grep -q 
 enroll "$URL" --subject "CN=no-auth" --out "$W/x.pem" --state "$W/s-noauth"
 check "libest simpleenroll without credentials is refused (401)" 77 $?
 
+for i in 1 2 3 4 5 6 7 8 9; do cat "$TRUST"; done > "$W/nine.pem"
+est_env_exec "$BIN" est --server "$URL" --trust "$W/nine.pem" "${AUTH[@]}" --subject "CN=nine" \
+  --out "$W/x.pem" --state "$W/s-nine" >"$W/last.out" 2>"$W/last.log"
+rc=$?; x=1; grep -q "at most 8 trust anchors" "$W/last.log" && x=0
+check "a trust bundle of 9 certificates is refused as configuration (limit 8)" 78 $rc $x
+
 enroll "$URL" --user "$EST_USER:wrong" --subject "CN=bad-auth" --out "$W/x.pem" --state "$W/s-badauth"
 check "libest simpleenroll with a wrong password is refused" 77 $?
 

@@ -1088,6 +1088,32 @@ static void test_reenroll_keeps_subject_and_every_san(void **state)
     assert_int_equal(g_crypto.key_destroy(g_crypto.ctx, &key), PKIOT_OK);
 }
 
+/* Trust anchors the path checks would ignore are refused up front: more than
+ * PKIOT_TRUST_ANCHORS_MAX, or bytes that are not a run of DER certificates. */
+static void test_init_checks_trust_anchors(void **state)
+{
+    (void)state;
+    static uint8_t many[(PKIOT_TRUST_ANCHORS_MAX + 1) * sizeof g_ca.cert];
+    size_t len = 0;
+    for (size_t i = 0; i <= PKIOT_TRUST_ANCHORS_MAX; i++) {
+        memcpy(many + len, g_ca.cert, g_ca.cert_len);
+        len += g_ca.cert_len;
+    }
+    g_cfg.trust_anchors = many;
+    g_cfg.trust_anchors_len = len - g_ca.cert_len; /* exactly the maximum */
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+    g_cfg.trust_anchors_len = len; /* one more */
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_E_INVALID_ARG);
+    g_cfg.trust_anchors_len = g_ca.cert_len + 1; /* a stray byte after the certificate */
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_E_INVALID_ARG);
+    g_cfg.trust_anchors_len = g_ca.cert_len - 1; /* cut short */
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_E_INVALID_ARG);
+    g_cfg.trust_anchors = NULL;
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_E_INVALID_ARG);
+    g_cfg.trust_anchors_len = 0; /* none: bootstrap or no path checks configured */
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+}
+
 /* Without pkiot's own X.509 code the engine needs the port's cert_parse and cert_verify:
  * pkiot_init() refuses a port lacking either before any key or request exists. */
 static void test_init_needs_port_x509(void **state)
@@ -1114,6 +1140,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_init_needs_port_x509, test_setup),
+        cmocka_unit_test_setup(test_init_checks_trust_anchors, test_setup),
         cmocka_unit_test_setup(test_reenroll_keeps_subject_and_every_san, test_setup),
         cmocka_unit_test_setup(test_enroll_with_auth_challenge, test_setup),
         cmocka_unit_test_setup(test_202_then_resume_resends_same_csr, test_setup),
