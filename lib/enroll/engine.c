@@ -17,7 +17,6 @@
 /* Room kept at the start of the request buffer for the request head; protocol bodies are
  * built behind it and moved down once the head's real length is known. */
 #define ENGINE_HEAD_RESERVE 640u
-/* Most CA certificates / trust anchors considered when checking a new certificate. */
 
 #define DEFAULT_MAX_ATTEMPTS 5u
 #define DEFAULT_BACKOFF_BASE_MS 2000u
@@ -247,6 +246,27 @@ size_t pkiot_engine_split_certs(const uint8_t *p, size_t len, pkiot_slice_t *out
     return n;
 }
 
+int pkiot_engine_check_path(pkiot_ctx_t *ctx, const pkiot_x509_cert_t *c)
+{
+    const pkiot_config_t *cfg = ctx->cfg;
+    /* Trust anchors: the configured ones, or in bootstrap mode the CA certificates the
+     * caller confirmed. Intermediates: whatever CA certificates this enrollment received. */
+    pkiot_slice_t inter[PKIOT_ENGINE_MAX_CHAIN], anchors[PKIOT_ENGINE_MAX_CHAIN];
+    size_t n_inter =
+        pkiot_engine_split_certs(ctx->ca, ctx->ca_len, inter, PKIOT_ENGINE_MAX_CHAIN);
+    size_t n_anchors;
+    if (cfg->trust_anchors != NULL && cfg->trust_anchors_len > 0) {
+        n_anchors = pkiot_engine_split_certs(cfg->trust_anchors, cfg->trust_anchors_len,
+                                             anchors, PKIOT_ENGINE_MAX_CHAIN);
+    } else {
+        /* Bootstrap: only the CA certificates the application confirmed are anchors. */
+        n_anchors = pkiot_engine_split_certs(ctx->ca, ctx->ca_anchor_len, anchors,
+                                             PKIOT_ENGINE_MAX_CHAIN);
+    }
+    return pkiot_x509_chain_check(c, inter, n_inter, anchors, n_anchors,
+                                  pkiot_engine_unix_now(ctx), cfg->crypto, NULL);
+}
+
 int pkiot_engine_accept_cert(pkiot_ctx_t *ctx, const uint8_t *cert, size_t len)
 {
     const pkiot_config_t *cfg = ctx->cfg;
@@ -267,23 +287,7 @@ int pkiot_engine_accept_cert(pkiot_ctx_t *ctx, const uint8_t *cert, size_t len)
     if (rc != PKIOT_OK) {
         return rc;
     }
-    /* Trust anchors: the configured ones, or in bootstrap mode the CA certificates the
-     * caller confirmed. Intermediates: whatever CA certificates this enrollment received. */
-    pkiot_slice_t inter[PKIOT_ENGINE_MAX_CHAIN], anchors[PKIOT_ENGINE_MAX_CHAIN];
-    size_t n_inter =
-        pkiot_engine_split_certs(ctx->ca, ctx->ca_len, inter, PKIOT_ENGINE_MAX_CHAIN);
-    size_t n_anchors;
-    if (cfg->trust_anchors != NULL && cfg->trust_anchors_len > 0) {
-        n_anchors = pkiot_engine_split_certs(cfg->trust_anchors, cfg->trust_anchors_len,
-                                             anchors, PKIOT_ENGINE_MAX_CHAIN);
-    } else {
-        /* Bootstrap: only the CA certificates the application confirmed are anchors. */
-        n_anchors = pkiot_engine_split_certs(ctx->ca, ctx->ca_anchor_len, anchors,
-                                             PKIOT_ENGINE_MAX_CHAIN);
-    }
-    pkiot_x509_chain_result_t res;
-    rc = pkiot_x509_chain_check(&c, inter, n_inter, anchors, n_anchors,
-                                pkiot_engine_unix_now(ctx), cfg->crypto, &res);
+    rc = pkiot_engine_check_path(ctx, &c);
     if (rc != PKIOT_OK) {
         return rc;
     }

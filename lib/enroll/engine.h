@@ -80,6 +80,11 @@ size_t pkiot_engine_split_certs(const uint8_t *p, size_t len, pkiot_slice_t *out
 int pkiot_engine_cert_parse(const pkiot_ctx_t *ctx, const uint8_t *der, size_t len,
                             pkiot_x509_cert_t *out);
 
+/* Check that @p c chains to the trust anchors (or, when bootstrapping, to the CA certificates
+ * the application confirmed), with the CA certificates received in this enrollment
+ * (ctx->ca) as intermediates, at the device's time. */
+int pkiot_engine_check_path(pkiot_ctx_t *ctx, const pkiot_x509_cert_t *c);
+
 /* Check that cert (DER) is for ctx->key and chains to the trust anchors (or to the CA
  * certificates received in this enrollment when bootstrapping). */
 int pkiot_engine_accept_cert(pkiot_ctx_t *ctx, const uint8_t *cert, size_t len);
