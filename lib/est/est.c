@@ -270,13 +270,6 @@ static int store_cacerts(pkiot_ctx_t *ctx, const uint8_t *cms, size_t cms_len)
  */
 static int check_cacerts(pkiot_ctx_t *ctx)
 {
-    const pkiot_config_t *cfg = ctx->cfg;
-    pkiot_slice_t inter[PKIOT_ENGINE_MAX_CHAIN], anchors[PKIOT_ENGINE_MAX_CHAIN];
-    size_t n_inter =
-        pkiot_engine_split_certs(ctx->ca, ctx->ca_len, inter, PKIOT_ENGINE_MAX_CHAIN);
-    size_t n_anchors = pkiot_engine_split_certs(cfg->trust_anchors, cfg->trust_anchors_len,
-                                                anchors, PKIOT_ENGINE_MAX_CHAIN);
-    int64_t now = pkiot_engine_unix_now(ctx);
     pkiot_der_cursor_t cur;
     pkiot_der_tlv_t tlv;
     /* Walks every certificate, also those beyond the intermediates' array. */
@@ -288,8 +281,7 @@ static int check_cacerts(pkiot_ctx_t *ctx)
             rc = pkiot_engine_cert_parse(ctx, tlv.raw, tlv.raw_len, &c);
         }
         if (rc == PKIOT_OK) {
-            rc = pkiot_x509_chain_check(&c, inter, n_inter, anchors, n_anchors, now,
-                                        cfg->crypto, NULL);
+            rc = pkiot_engine_check_path(ctx, &c);
         }
         if (rc != PKIOT_OK) {
             pkiot_engine_progress(ctx, "a CA certificate from /cacerts does not chain to the "
@@ -398,21 +390,32 @@ static int find_issued_cert(pkiot_ctx_t *ctx, const uint8_t *cms, size_t len)
     pkiot_cms_certs_t it;
     pkiot_slice_t c;
     pkiot_x509_cert_t x;
+    /* Bit i: certificate i is a CA, so the second pass parses only the others again (the
+     * first 32; beyond them it asks the parser once more). */
+    uint32_t ca_bits = 0;
+    size_t i = 0;
     int rc = pkiot_cms_certs_init(&it, cms, len);
     while (rc == PKIOT_OK && (rc = pkiot_cms_certs_next(&it, &c)) == PKIOT_OK) {
-        if (pkiot_engine_cert_parse(ctx, c.p, c.len, &x) == PKIOT_OK && x.is_ca &&
-            c.len <= PKIOT_CA_CERTS_MAX - ctx->ca_len) {
-            memmove(ctx->ca + ctx->ca_len, c.p, c.len);
-            ctx->ca_len += c.len;
+        if (pkiot_engine_cert_parse(ctx, c.p, c.len, &x) == PKIOT_OK && x.is_ca) {
+            ca_bits |= i < 32u ? 1u << i : 0u;
+            if (c.len <= PKIOT_CA_CERTS_MAX - ctx->ca_len) {
+                memmove(ctx->ca + ctx->ca_len, c.p, c.len);
+                ctx->ca_len += c.len;
+            }
         }
+        i++;
     }
     if (rc != PKIOT_DONE) {
         return rc;
     }
     int last = PKIOT_E_CERT_KEY_MISMATCH;
+    i = 0;
     rc = pkiot_cms_certs_init(&it, cms, len);
     while (rc == PKIOT_OK && (rc = pkiot_cms_certs_next(&it, &c)) == PKIOT_OK) {
-        if (pkiot_engine_cert_parse(ctx, c.p, c.len, &x) == PKIOT_OK && x.is_ca) {
+        int is_ca = i < 32u ? (int)((ca_bits >> i) & 1u)
+                            : pkiot_engine_cert_parse(ctx, c.p, c.len, &x) == PKIOT_OK && x.is_ca;
+        i++;
+        if (is_ca) {
             continue;
         }
         last = pkiot_engine_accept_cert(ctx, c.p, c.len);
