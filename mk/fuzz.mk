@@ -74,7 +74,7 @@ $(FUZZ_BUILD)/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_LIB) $(FUZZ_CONFIG_H) $(FUZZ_STA
 	@mkdir -p $(FUZZ_BUILD)/obj
 	@rm -f $@
 	$(quiet) FUZZLD $@
-	$(Q)$(FUZZ_CC) $(FUZZ_CPPFLAGS) -Ilib -Itest/fuzz $(if $(filter $*,$(FUZZ_PORT_NAMES)),-Iports \
+	$(Q)$(FUZZ_CC) $(FUZZ_CPPFLAGS) -Ilib -Itest/fuzz -Itest/support $(if $(filter $*,$(FUZZ_PORT_NAMES)),-Iports \
 	  $(MBEDTLS_CPPFLAGS)) $(CSTD) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARN_PORT) \
 	  -MMD -MP -MF $(FUZZ_BUILD)/obj/$(@F).d $< -Wl,--start-group $(FUZZ_LIB) \
 	  $(if $(filter $*,$(FUZZ_PORT_NAMES)),$(FUZZ_PORT_LIBS)) -Wl,--end-group -o $@
