@@ -1125,7 +1125,7 @@ out:
     return rc;
 }
 
-static int slice_eq(const pkiot_slice_t *a, const pkiot_slice_t *b)
+static int name_eq(const mbedtls_x509_buf *a, const mbedtls_x509_buf *b)
 {
     return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
 }
@@ -1133,32 +1133,30 @@ static int slice_eq(const pkiot_slice_t *a, const pkiot_slice_t *b)
 /*
  * Mbed TLS looks for a certificate's issuer only among the certificates that follow it in
  * the chain, so the intermediates must be in path order, leaf side first; pkiot's contract
- * is "any order" (a certs-only SET OF may come sorted). Put the path the names describe
- * first, then the rest in their given order (Mbed TLS still finds a later parent whose name
- * matches only by its looser comparison). Names come from c_cert_parse(), one parse per
- * certificate, so the port needs nothing of pkiot's own X.509 code.
+ * is "any order" (a certs-only SET OF may come sorted). With the leaf and the intermediates
+ * parsed into one list, relink the intermediates: the path the names describe first, then
+ * the rest in their given order (Mbed TLS still finds a later parent whose name matches only
+ * by its looser comparison). Each certificate is parsed once.
  */
-static void path_order(pkiot_mbedtls_crypto_t *st, const pkiot_slice_t *leaf,
-                       const pkiot_slice_t *intermediates, size_t n_int, uint8_t *order)
+static void path_order(mbedtls_x509_crt *leaf)
 {
-    pkiot_slice_t subject[PKIOT_X509_MAX_INTERMEDIATES];
-    pkiot_slice_t issuer[PKIOT_X509_MAX_INTERMEDIATES];
-    pkiot_x509_cert_t c;
-    pkiot_slice_t want = {NULL, 0};
+    mbedtls_x509_crt *given[PKIOT_X509_MAX_INTERMEDIATES];
+    mbedtls_x509_crt *ordered[PKIOT_X509_MAX_INTERMEDIATES];
+    size_t n_int = 0;
+    for (mbedtls_x509_crt *c = leaf->next; c != NULL && n_int < PKIOT_X509_MAX_INTERMEDIATES;
+         c = c->next) {
+        given[n_int++] = c;
+    }
+    if (n_int == 0) {
+        return;
+    }
+    const mbedtls_x509_buf *want = &leaf->issuer_raw;
     uint32_t placed = 0;
     size_t n = 0;
-    for (size_t i = 0; i < n_int; i++) {
-        int ok = c_cert_parse(st, intermediates[i].p, intermediates[i].len, &c) == PKIOT_OK;
-        subject[i] = ok ? c.subject : want;
-        issuer[i] = ok ? c.issuer : want;
-    }
-    if (c_cert_parse(st, leaf->p, leaf->len, &c) == PKIOT_OK) {
-        want = c.issuer;
-    }
-    while (want.len > 0 && n < n_int) {
+    while (n < n_int) {
         size_t found = n_int;
         for (size_t i = 0; i < n_int && found == n_int; i++) {
-            if ((placed & (1u << i)) == 0 && slice_eq(&subject[i], &want)) {
+            if ((placed & (1u << i)) == 0 && name_eq(&given[i]->subject_raw, want)) {
                 found = i;
             }
         }
@@ -1166,14 +1164,20 @@ static void path_order(pkiot_mbedtls_crypto_t *st, const pkiot_slice_t *leaf,
             break;
         }
         placed |= 1u << found;
-        order[n++] = (uint8_t)found;
-        want = issuer[found];
+        ordered[n++] = given[found];
+        want = &given[found]->issuer_raw;
     }
     for (size_t i = 0; i < n_int; i++) {
         if ((placed & (1u << i)) == 0) {
-            order[n++] = (uint8_t)i;
+            ordered[n++] = given[i];
         }
     }
+    mbedtls_x509_crt *prev = leaf;
+    for (size_t k = 0; k < n; k++) {
+        prev->next = ordered[k];
+        prev = ordered[k];
+    }
+    prev->next = NULL;
 }
 
 static int c_cert_verify(void *ctx, const uint8_t *leaf, size_t leaf_len,
@@ -1187,9 +1191,6 @@ static int c_cert_verify(void *ctx, const uint8_t *leaf, size_t leaf_len,
         n_int > PKIOT_X509_MAX_INTERMEDIATES) {
         return PKIOT_E_INVALID_ARG;
     }
-    uint8_t order[PKIOT_X509_MAX_INTERMEDIATES];
-    pkiot_slice_t leaf_slice = { leaf, leaf_len };
-    path_order(st, &leaf_slice, intermediates, n_int, order);
     mbedtls_x509_crt chain;
     mbedtls_x509_crt trusted;
     mbedtls_x509_crt_init(&chain);
@@ -1206,9 +1207,9 @@ static int c_cert_verify(void *ctx, const uint8_t *leaf, size_t leaf_len,
         goto out;
     }
     for (size_t k = 0; k < n_int; k++) {
-        const pkiot_slice_t *c = &intermediates[order[k]];
-        (void)mbedtls_x509_crt_parse_der_nocopy(&chain, c->p, c->len);
+        (void)mbedtls_x509_crt_parse_der_nocopy(&chain, intermediates[k].p, intermediates[k].len);
     }
+    path_order(&chain);
     for (size_t a = 0; a < n_anchors; a++) {
         (void)mbedtls_x509_crt_parse_der_nocopy(&trusted, anchors[a].p, anchors[a].len);
     }
