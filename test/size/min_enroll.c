@@ -73,6 +73,32 @@ static int stub_hash(void *c, pkiot_hash_alg_t alg, const pkiot_slice_t *parts, 
     return PKIOT_E_UNSUPPORTED;
 }
 
+static int stub_cert_verify(void *c, const uint8_t *leaf, size_t leaf_len,
+                            const pkiot_slice_t *inter, size_t n_int, const pkiot_slice_t *anchors,
+                            size_t n_anchors, int64_t now, size_t *anchor_index, size_t *path_len)
+{
+    (void)c;
+    (void)leaf;
+    (void)leaf_len;
+    (void)inter;
+    (void)n_int;
+    (void)anchors;
+    (void)n_anchors;
+    (void)now;
+    *anchor_index = 0;
+    *path_len = 0;
+    return PKIOT_E_CERT_UNTRUSTED;
+}
+
+static int stub_cert_parse(void *c, const uint8_t *der, size_t len, struct pkiot_x509_cert *out)
+{
+    (void)c;
+    (void)der;
+    (void)len;
+    (void)out;
+    return PKIOT_E_X509_FORMAT;
+}
+
 static int stub_connect(void *c, const pkiot_transport_params_t *p)
 {
     (void)c;
@@ -131,6 +157,9 @@ static const pkiot_crypto_port_t crypto = {
     .key_export_spki = stub_export_spki,
     .sign_hash = stub_sign,
     .hash = stub_hash,
+    /* Required when PKIOT_X509_BUILTIN is off, as in the device profiles. */
+    .cert_verify = stub_cert_verify,
+    .cert_parse = stub_cert_parse,
 };
 static const pkiot_transport_port_t transport = {
     .connect = stub_connect,
