@@ -292,7 +292,12 @@ int pkiot_forget(pkiot_ctx_t *ctx);
 /** The issued certificate (DER), valid after PKIOT_DONE until the next start/resume. */
 pkiot_slice_t pkiot_result_cert(const pkiot_ctx_t *ctx);
 
-/** CA certificates received (concatenated DER), possibly empty. */
+/**
+ * CA certificates received (concatenated DER, in the server's order), possibly empty. With
+ * trust anchors configured, only those from /cacerts that validate against the anchors are
+ * here (RFC 7030 §4.1.3); the others were left out with a progress message. In bootstrap
+ * mode, the ones the application confirmed.
+ */
 pkiot_slice_t pkiot_result_ca_certs(const pkiot_ctx_t *ctx);
 
 /** The device key used for the certificate (generated, existing or server-generated). */

@@ -264,32 +264,42 @@ static int store_cacerts(pkiot_ctx_t *ctx, const uint8_t *cms, size_t cms_len)
  * validation against the explicit trust anchors. TLS authenticated the server, not what it
  * hands out: a misconfigured server, or one whose CA label points at another CA, must not
  * get a foreign CA into the application's trust store or into the issued certificate's
- * path. So every certificate received must chain to a configured anchor, with the others
- * received as intermediates; the anchor itself may be among them (the server MUST include
- * the current root), and an identical copy of an anchor passes as it is.
+ * path. So a certificate received is kept only when it chains to a trust anchor, with the
+ * others received as intermediates; the anchor itself may be among them (the server MUST
+ * include the current root), and an identical copy of an anchor passes as it is. One that
+ * does not (expired, another root's) is left out with a progress message, so a leftover of
+ * an earlier CA key in the server's bundle does not cut the device off. Leaving out in place
+ * while walking is safe: a certificate that does not validate is on no valid path of
+ * another. Covers ctx->ca from offset @p from on; returns the first refusal, or PKIOT_OK.
  */
-static int check_cacerts(pkiot_ctx_t *ctx)
+static int drop_unvalidated(pkiot_ctx_t *ctx, size_t from)
 {
-    pkiot_der_cursor_t cur;
-    pkiot_der_tlv_t tlv;
-    /* Walks every certificate, also those beyond the intermediates' array. */
-    pkiot_der_init(&cur, ctx->ca, ctx->ca_len);
-    while (!pkiot_der_at_end(&cur)) {
+    size_t off = from;
+    int first_err = PKIOT_OK;
+    while (off < ctx->ca_len) {
+        pkiot_der_cursor_t cur;
+        pkiot_der_tlv_t tlv;
         pkiot_x509_cert_t c;
+        pkiot_der_init(&cur, ctx->ca + off, ctx->ca_len - off);
         int rc = pkiot_der_expect(&cur, PKIOT_DER_SEQUENCE, &tlv);
-        if (rc == PKIOT_OK) {
-            rc = pkiot_engine_cert_parse(ctx, tlv.raw, tlv.raw_len, &c);
+        if (rc != PKIOT_OK) {
+            return rc; /* only whole certificates are ever stored: not expected */
         }
+        rc = pkiot_engine_cert_parse(ctx, tlv.raw, tlv.raw_len, &c);
         if (rc == PKIOT_OK) {
             rc = pkiot_engine_check_path(ctx, &c);
         }
-        if (rc != PKIOT_OK) {
-            pkiot_engine_progress(ctx, "a CA certificate from /cacerts does not chain to the "
-                                       "trust anchors");
-            return rc;
+        if (rc == PKIOT_OK) {
+            off += tlv.raw_len;
+            continue;
         }
+        first_err = first_err == PKIOT_OK ? rc : first_err;
+        memmove(ctx->ca + off, ctx->ca + off + tlv.raw_len, ctx->ca_len - off - tlv.raw_len);
+        ctx->ca_len -= tlv.raw_len;
+        pkiot_engine_progress(ctx, "left out a CA certificate that does not validate against "
+                                   "the trust anchors");
     }
-    return PKIOT_OK;
+    return first_err;
 }
 
 static int handle_cacerts(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
@@ -307,10 +317,12 @@ static int handle_cacerts(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
         return rc;
     }
     rc = store_cacerts(ctx, ctx->rx, len);
-    /* Bootstrap confirms each certificate out of band instead (store_cacerts()). */
+    /* Bootstrap confirms each certificate out of band instead (store_cacerts()). With
+     * nothing left, the first refusal is the error. */
     if (rc == PKIOT_OK && !ctx->cfg->bootstrap && ctx->cfg->trust_anchors != NULL &&
         ctx->cfg->trust_anchors_len > 0) {
-        rc = check_cacerts(ctx);
+        rc = drop_unvalidated(ctx, 0);
+        rc = ctx->ca_len > 0 ? PKIOT_OK : rc;
     }
     if (rc != PKIOT_OK) {
         ctx->ca_len = 0; /* pkiot_result_ca_certs() never shows what was refused */
@@ -384,7 +396,8 @@ static int handle_csrattrs(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
 
 /* The response may carry CA certificates besides the new one: those become intermediates
  * for the chain check (they never become trust anchors), and the end-entity certificates
- * are tried against the key, reporting the leaf's own error when none is accepted. */
+ * are tried against the key, reporting the leaf's own error when none is accepted. Of the
+ * CA certificates, those that do not validate are left out afterwards, as from /cacerts. */
 static int find_issued_cert(pkiot_ctx_t *ctx, const uint8_t *cms, size_t len)
 {
     pkiot_cms_certs_t it;
@@ -394,6 +407,7 @@ static int find_issued_cert(pkiot_ctx_t *ctx, const uint8_t *cms, size_t len)
      * first 32; beyond them it asks the parser once more). */
     uint32_t ca_bits = 0;
     size_t i = 0;
+    size_t ca_start = ctx->ca_len;
     int rc = pkiot_cms_certs_init(&it, cms, len);
     while (rc == PKIOT_OK && (rc = pkiot_cms_certs_next(&it, &c)) == PKIOT_OK) {
         if (pkiot_engine_cert_parse(ctx, c.p, c.len, &x) == PKIOT_OK && x.is_ca) {
@@ -420,6 +434,7 @@ static int find_issued_cert(pkiot_ctx_t *ctx, const uint8_t *cms, size_t len)
         }
         last = pkiot_engine_accept_cert(ctx, c.p, c.len);
         if (last == PKIOT_OK) {
+            (void)drop_unvalidated(ctx, ca_start);
             return PKIOT_OK;
         }
     }

@@ -1130,13 +1130,46 @@ static int name_eq(const mbedtls_x509_buf *a, const mbedtls_x509_buf *b)
     return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
 }
 
+static int same_cert(const mbedtls_x509_crt *a, const mbedtls_x509_crt *b)
+{
+    return a->raw.len == b->raw.len && memcmp(a->raw.p, b->raw.p, a->raw.len) == 0;
+}
+
+/*
+ * 1 when @p parent's key signed @p child. Only asked when several candidates carry the
+ * issuer's name: during a root CA key update (RFC 7030 §4.4) OldWithOld, OldWithNew,
+ * NewWithOld and NewWithNew all have the CA's name and differ in key. Key identifiers
+ * decide when both certificates have them; otherwise the signature is checked, with the
+ * certificate's own fields as Mbed TLS's static x509_crt_check_signature() uses them.
+ */
+static int issued_by(const mbedtls_x509_crt *child, const mbedtls_x509_crt *parent)
+{
+    const mbedtls_x509_buf *aki = &child->authority_key_id.keyIdentifier;
+    const mbedtls_x509_buf *ski = &parent->subject_key_id;
+    if (aki->len > 0 && ski->len > 0) {
+        return name_eq(aki, ski);
+    }
+    mbedtls_md_type_t md = child->MBEDTLS_PRIVATE(sig_md);
+    const mbedtls_md_info_t *info = mbedtls_md_info_from_type(md);
+    unsigned char hash[MBEDTLS_MD_MAX_SIZE];
+    if (info == NULL || mbedtls_md(info, child->tbs.p, child->tbs.len, hash) != 0) {
+        return 0;
+    }
+    const mbedtls_x509_buf *sig = &child->MBEDTLS_PRIVATE(sig);
+    return mbedtls_pk_verify_ext(child->MBEDTLS_PRIVATE(sig_pk),
+                                 child->MBEDTLS_PRIVATE(sig_opts),
+                                 (mbedtls_pk_context *)&parent->pk, md, hash,
+                                 mbedtls_md_get_size(info), sig->p, sig->len) == 0;
+}
+
 /*
  * Mbed TLS looks for a certificate's issuer only among the certificates that follow it in
- * the chain, so the intermediates must be in path order, leaf side first; pkiot's contract
- * is "any order" (a certs-only SET OF may come sorted). With the leaf and the intermediates
- * parsed into one list, relink the intermediates: the path the names describe first, then
- * the rest in their given order (Mbed TLS still finds a later parent whose name matches only
- * by its looser comparison). Each certificate is parsed once.
+ * the chain, and there it takes the first one with the right name even when its signature
+ * does not verify; pkiot's contract is "any order" (a certs-only SET OF may come sorted).
+ * With the leaf and the intermediates parsed into one list, relink the intermediates: the
+ * path first, each issuer found by name (and by key when several share the name), then the
+ * rest in their given order (Mbed TLS still finds a later parent whose name matches only by
+ * its looser comparison). Each certificate is parsed once.
  */
 static void path_order(mbedtls_x509_crt *leaf)
 {
@@ -1150,22 +1183,30 @@ static void path_order(mbedtls_x509_crt *leaf)
     if (n_int == 0) {
         return;
     }
-    const mbedtls_x509_buf *want = &leaf->issuer_raw;
+    const mbedtls_x509_crt *child = leaf;
     uint32_t placed = 0;
     size_t n = 0;
     while (n < n_int) {
-        size_t found = n_int;
-        for (size_t i = 0; i < n_int && found == n_int; i++) {
-            if ((placed & (1u << i)) == 0 && name_eq(&given[i]->subject_raw, want)) {
+        size_t first = n_int, found = n_int, named = 0;
+        for (size_t i = 0; i < n_int; i++) {
+            if ((placed & (1u << i)) == 0 && name_eq(&given[i]->subject_raw, &child->issuer_raw) &&
+                !same_cert(given[i], child)) {
+                first = named++ == 0 ? i : first;
+            }
+        }
+        for (size_t i = 0; named > 1 && i < n_int && found == n_int; i++) {
+            if ((placed & (1u << i)) == 0 && name_eq(&given[i]->subject_raw, &child->issuer_raw) &&
+                !same_cert(given[i], child) && issued_by(child, given[i])) {
                 found = i;
             }
         }
+        found = found == n_int ? first : found;
         if (found == n_int) {
             break;
         }
         placed |= 1u << found;
         ordered[n++] = given[found];
-        want = &given[found]->issuer_raw;
+        child = given[found];
     }
     for (size_t i = 0; i < n_int; i++) {
         if ((placed & (1u << i)) == 0) {

@@ -39,6 +39,7 @@ cert_ok() {
   openssl verify -CAfile "$TRUST" "$1" >/dev/null 2>&1 || return 1
   [ -n "$(pubkey_of_cert "$1")" ] && [ "$(pubkey_of_cert "$1")" = "$(pubkey_of_key "$2")" ]
 }
+ncerts() { grep -c -- "-----BEGIN CERTIFICATE-----" "$1" 2>/dev/null || echo 0; }
 check() { # check NAME EXPECTED_RC ACTUAL_RC [extra condition result]
   local name=$1 want=$2 got=$3 extra=${4:-0}
   if [ "$got" = "$want" ] && [ "$extra" = 0 ]; then pass "$name"
@@ -268,7 +269,6 @@ if est_env_ca "$PKI2" --intermediate >/dev/null && est_env_start "$PKI2" -d 300 
     openssl verify -CAfile "$PKI2/root.crt" -untrusted "$PKI2/int.crt" "$1" >/dev/null 2>&1 || return 1
     [ -n "$(pubkey_of_cert "$1")" ] && [ "$(pubkey_of_cert "$1")" = "$(pubkey_of_key "$2")" ]
   }
-  ncerts() { grep -c -- "-----BEGIN CERTIFICATE-----" "$1" 2>/dev/null || echo 0; }
   FPR_ROOT=$(openssl x509 -in "$PKI2/root.crt" -noout -fingerprint -sha256 | cut -d= -f2)
   FPR_INT=$(openssl x509 -in "$PKI2/int.crt" -noout -fingerprint -sha256 | cut -d= -f2)
   est_env_exec "$BIN" est --server "$URL" --bootstrap --fingerprint "$FPR_ROOT" --fingerprint "$FPR_INT" \
@@ -293,6 +293,39 @@ else
   est_env_stop >/dev/null 2>&1
 fi
 
+# --- root CA key update (RFC 7030 4.4): libest serves NewWithNew, NewWithOld, OldWithNew ----
+# and OldWithOld, all named like the root; a device that trusts the old root keeps all four.
+PKI3=$W/pki3
+rollover_pki() { # rollover_pki DIR: the three new certificates beside the PKI's root
+  local d=$1
+  printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' >"$d/roll.ext"
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$d/rootnew.key" 2>/dev/null &&
+  openssl x509 -x509toreq -in "$d/root.crt" -signkey "$d/rootnew.key" -out "$d/rootnew.csr" 2>/dev/null &&
+  openssl x509 -x509toreq -in "$d/root.crt" -signkey "$d/root.key" -out "$d/rootold.csr" 2>/dev/null &&
+  openssl x509 -req -in "$d/rootnew.csr" -signkey "$d/rootnew.key" -days 3650 -extfile "$d/roll.ext" \
+    -out "$d/nwn.crt" 2>/dev/null &&
+  openssl x509 -req -in "$d/rootnew.csr" -CA "$d/root.crt" -CAkey "$d/root.key" -set_serial 0x7701 \
+    -days 3650 -extfile "$d/roll.ext" -out "$d/nwo.crt" 2>/dev/null &&
+  openssl x509 -req -in "$d/rootold.csr" -CA "$d/nwn.crt" -CAkey "$d/rootnew.key" -set_serial 0x7702 \
+    -days 3650 -extfile "$d/roll.ext" -out "$d/own.crt" 2>/dev/null &&
+  cat "$d/nwn.crt" "$d/nwo.crt" "$d/own.crt" "$d/root.crt" >"$d/cacerts.pem"
+}
+if est_env_ca "$PKI3" >/dev/null && rollover_pki "$PKI3" && est_env_start "$PKI3" -d 300 >/dev/null; then
+  URL="https://127.0.0.1:$EST_PORT"
+  enroll "$URL" --trust "$PKI3/trust.pem" --cacerts-only --out "$W/roll-ca.pem" --state "$W/s-roll"
+  rc=$?; x=1; [ $rc = 0 ] && [ "$(ncerts "$W/roll-ca.pem")" = 4 ] && ! grep -q "left out" "$W/last.log" && x=0
+  check "libest cacerts during a root CA key update: all four certificates kept" 0 $rc $x
+  enroll "$URL" --trust "$PKI3/trust.pem" "${AUTH[@]}" --chain-out "$W/roll-en-ca.pem" --subject "CN=dev-roll" \
+    --out "$W/roll-en.pem" --key-out "$W/roll-en.key" --state "$W/s-roll-en"
+  rc=$?; x=1; [ $rc = 0 ] && [ "$(ncerts "$W/roll-en-ca.pem")" = 4 ] && \
+    openssl verify -CAfile "$PKI3/root.crt" "$W/roll-en.pem" >/dev/null 2>&1 && x=0
+  check "libest simpleenroll during a root CA key update, CA certificates fetched first" 0 $rc $x
+  est_env_stop >/dev/null 2>&1
+else
+  fail "root key update test PKI or estserver start"
+  est_env_stop >/dev/null 2>&1
+fi
+
 # --- the fake server: answers libest never gives -------------------------------------------
 # FAKE_SERVER_ARGS: more server options (they override the defaults); FAKE_NOTE: added to the
 # check's name when a scenario runs more than once.
@@ -311,7 +344,7 @@ fake_case() { # fake_case SCENARIO EXPECTED_RC [extra client args...]
   local rc=$?
   kill $fpid 2>/dev/null; wait $fpid 2>/dev/null
   local x=0
-  if [ "$want" = 0 ]; then cert_ok "$W/f-$sc.pem" "$W/f-$sc.key" || x=1; fi
+  if [ "$want" = 0 ] && [[ " $* " != *" --cacerts-only "* ]]; then cert_ok "$W/f-$sc.pem" "$W/f-$sc.key" || x=1; fi
   # After a failure the checkpoint is still a valid blob (never half-written).
   if [ "$want" != 0 ] && [ -f "$W/f-$sc.state" ] && ! python3 test/tools/ckpt_dump.py "$W/f-$sc.state" >/dev/null; then x=1; fi
   check "fake server '$sc'${FAKE_NOTE:+ ($FAKE_NOTE)} -> exit $want" "$want" $rc $x
@@ -343,14 +376,26 @@ fake_case http-403 76
 fake_case http-404 76
 fake_case wrong-cert 79
 fake_case foreign-chain 79
-# RFC 7030 4.1.3: CA certificates that do not chain to the trust anchor are refused, whether
-# asked for alone or fetched before an enrollment (then no request is sent).
+# RFC 7030 4.1.3: CA certificates that do not chain to the trust anchor are left out. With
+# none left the answer is refused, whether asked for alone or fetched before an enrollment
+# (then no request is sent); otherwise the device keeps the ones that validate.
 FAKE_SERVER_ARGS="--on cacerts" FAKE_NOTE="cacerts only" fake_case foreign-chain 79 --cacerts-only
-FAKE_SERVER_ARGS="--on cacerts" FAKE_NOTE="cacerts only" fake_case cacerts-mixed 79 --cacerts-only
-FAKE_NOTE="cacerts before simpleenroll" fake_case cacerts-mixed 79 --chain-out "$W/f-mixed-ca.pem"
-x=1; grep -q '"op": "cacerts"' "$W/f-cacerts-mixed.log" 2>/dev/null && \
-  ! grep -q '"op": "simpleenroll"' "$W/f-cacerts-mixed.log" && x=0
+FAKE_SERVER_ARGS="--on cacerts" FAKE_NOTE="cacerts before simpleenroll" fake_case foreign-chain 79 --chain-out "$W/f-foreign-ca.pem"
+x=1; grep -q '"op": "cacerts"' "$W/f-foreign-chain.log" 2>/dev/null && \
+  ! grep -q '"op": "simpleenroll"' "$W/f-foreign-chain.log" && x=0
 check "no enrollment request after refused CA certificates" 0 0 $x
+# The real CA certificates, without the foreign root the server mixed in.
+mixed_kept_ok() {
+  [ "$(ncerts "$1")" = "$(ncerts "$PKI/cacerts.pem")" ] && \
+    ! grep -qF "$(sed -n 2p "$PKI/foreign-root.crt")" "$1" && \
+    grep -q "left out a CA certificate that does not validate" "$W/last.log"
+}
+FAKE_SERVER_ARGS="--on cacerts" FAKE_NOTE="cacerts only" fake_case cacerts-mixed 0 --cacerts-only
+x=1; mixed_kept_ok "$W/f-cacerts-mixed.pem" && x=0
+check "cacerts with a foreign root mixed in: the foreign root left out, the CA's kept" 0 0 $x
+FAKE_NOTE="cacerts before simpleenroll" fake_case cacerts-mixed 0 --chain-out "$W/f-mixed-ca.pem"
+x=1; mixed_kept_ok "$W/f-mixed-ca.pem" && x=0
+check "enrolled with the validated CA certificates only, the foreign root left out" 0 0 $x
 # 429 is "later" (RFC 6585 4): Retry-After is obeyed like a 503's; without it, a backoff.
 FAKE_SERVER_ARGS="--retry-after 1" FAKE_NOTE="Retry-After: 1, --wait" fake_case http-429 0 --wait
 x=1; grep -q "server asked for time" "$W/last.log" && x=0

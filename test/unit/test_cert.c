@@ -36,7 +36,7 @@ typedef struct blob {
 enum {
     ROOT, INT, LEAF, LEAF_ROOT, OTHER, LEAF_OTHER, FAKE, LEAF_FAKE, SUB, LEAF_SUB, SHORTINT,
     LEAF_SHORT, NOKCS, LEAF_NOKCS, LEAF_SHA1, LEAF_SHA512, LEAF_PSS, ODD, V1, CRIT, RSA4096,
-    MID, ISS2, LEAF_DEEP, NBLOBS
+    MID, ISS2, LEAF_DEEP, NWN, NWO, OWN, LEAF_NEW, NBLOBS
 };
 
 static blob_t g[NBLOBS] = {
@@ -64,6 +64,13 @@ static blob_t g[NBLOBS] = {
     [MID] = { .name = "mid" },
     [ISS2] = { .name = "iss2" },
     [LEAF_DEEP] = { .name = "leaf_deep" },
+    /* Root CA key update (RFC 7030 §4.4): the root's name with a new key, self-signed
+     * (NewWithNew), and the cross certificates NewWithOld and OldWithNew; a leaf of the new
+     * key. Every one has the name "Root CA". */
+    [NWN] = { .name = "rootnew" },
+    [NWO] = { .name = "nwo" },
+    [OWN] = { .name = "own" },
+    [LEAF_NEW] = { .name = "leaf_new" },
 };
 
 static const char k_script[] =
@@ -121,6 +128,13 @@ static const char k_script[] =
     "ec P-256 iss2 '/CN=Second Issuing CA'\n"
     "sign iss2 mid 18 30 ca.ext iss2 -sha256\n"
     "sign leaf iss2 19 30 leaf.ext leaf_deep -sha256\n"
+    "openssl req -new -key root.key -out rootold.csr -subj '/C=DE/O=Acme/CN=Root CA'\n"
+    "ec P-256 rootnew '/C=DE/O=Acme/CN=Root CA'\n"
+    "openssl x509 -req -in rootnew.csr -signkey rootnew.key -days 30 -extfile ca.ext "
+    "  -out rootnew.pem\n"
+    "sign rootnew root 20 30 ca.ext nwo -sha256\n"
+    "sign rootold rootnew 21 30 ca.ext own -sha256\n"
+    "sign leaf rootnew 22 30 leaf.ext leaf_new -sha256\n"
     "for f in *.pem; do openssl x509 -in $f -outform DER -out ${f%.pem}.der; done\n";
 
 static int setup(void **state)
@@ -592,6 +606,48 @@ static void test_chain_negative(void **state)
                      want(PKIOT_E_CERT_BAD_SIGNATURE));
 }
 
+/* During a root CA key update four CA certificates share the root's name; the issuer of
+ * each certificate on a path is the one whose key signed it, whatever the order given. */
+static void test_chain_root_key_update(void **state)
+{
+    (void)state;
+    REQUIRE_FIXTURES();
+    pkiot_x509_chain_result_t r;
+    int64_t now = (int64_t)time(NULL);
+    const int old_root[] = { ROOT };
+    const int new_root[] = { NWN };
+
+    /* A device trusting the old root accepts the new root and both cross certificates. */
+    assert_int_equal(chain(NWN, (const int[]){ OWN, NWN, NWO, ROOT }, 4, old_root, 1, now, &r),
+                     PKIOT_OK);
+    assert_int_equal(chain(OWN, (const int[]){ OWN, NWN, NWO, ROOT }, 4, old_root, 1, now, &r),
+                     PKIOT_OK);
+    assert_int_equal(chain(NWO, (const int[]){ OWN, NWN, NWO }, 3, old_root, 1, now, &r),
+                     PKIOT_OK);
+    assert_int_equal(r.path_len, 2);
+    /* ... and a leaf of the new key through NewWithOld, with OldWithNew listed first. */
+    assert_int_equal(chain(LEAF_NEW, (const int[]){ OWN, NWN, NWO }, 3, old_root, 1, now, &r),
+                     PKIOT_OK);
+    /* A device trusting the new root accepts the old one and a leaf of the old key. */
+    assert_int_equal(chain(ROOT, (const int[]){ NWO, NWN, OWN, ROOT }, 4, new_root, 1, now, &r),
+                     PKIOT_OK);
+    assert_int_equal(chain(LEAF_ROOT, (const int[]){ NWO, OWN }, 2, new_root, 1, now, &r),
+                     PKIOT_OK);
+    assert_int_equal(r.path_len, 3);
+    /* Without the cross certificate there is no path. */
+    assert_int_equal(chain(LEAF_ROOT, (const int[]){ NWO }, 1, new_root, 1, now, &r),
+                     PKIOT_E_CERT_UNTRUSTED);
+    assert_int_equal(chain(LEAF_NEW, (const int[]){ OWN }, 1, old_root, 1, now, &r),
+                     PKIOT_E_CERT_UNTRUSTED);
+}
+
+static void test_chain_root_key_update_port(void **state)
+{
+    g_via_port = 1;
+    test_chain_root_key_update(state);
+    g_via_port = 0;
+}
+
 /* The same paths, good and bad, judged by the crypto port's validator. */
 static void test_chain_positive_port(void **state)
 {
@@ -793,6 +849,8 @@ int main(void)
         cmocka_unit_test(test_chain_negative),
         cmocka_unit_test(test_chain_positive_port),
         cmocka_unit_test(test_chain_negative_port),
+        cmocka_unit_test(test_chain_root_key_update),
+        cmocka_unit_test(test_chain_root_key_update_port),
         cmocka_unit_test(test_truncation_and_oversize),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_san_iter),

@@ -40,38 +40,57 @@ typedef struct test_ca {
 static mbedtls_entropy_context g_entropy;
 static mbedtls_ctr_drbg_context g_drbg;
 static test_ca_t g_ca, g_other_ca, g_sub_ca, g_stray_sub_ca;
+/* Root CA key update (RFC 7030 §4.4): g_new_ca holds the new key and NewWithNew; the other
+ * two are the cross certificates between the old key (g_ca) and the new one. */
+static test_ca_t g_new_ca, g_new_with_old, g_old_with_new;
+/* An issuing CA under g_ca that expired in 2025 (the tests run at 2030-01-01). */
+static test_ca_t g_expired_sub_ca;
 static pkiot_mbedtls_crypto_t g_crypto_state;
 static pkiot_crypto_port_t g_crypto;
 
-/* A CA certificate for @p name: self-signed when @p issuer is NULL, else issued by it. */
-static void ca_make_by(test_ca_t *ca, const char *name, const test_ca_t *issuer,
-                       const char *issuer_name)
+/* A CA certificate for @p subject_key named @p name, signed with @p issuer_key by
+ * @p issuer_name, valid until @p not_after: the building block of the rollover set of RFC
+ * 7030 §4.4 (OldWithNew and NewWithOld share the name of the CA and differ in key). */
+static void ca_cert_write(test_ca_t *out, mbedtls_pk_context *subject_key, const char *name,
+                          mbedtls_pk_context *issuer_key, const char *issuer_name,
+                          unsigned char serial, const char *not_after)
+{
+    mbedtls_x509write_cert w;
+    mbedtls_x509write_crt_init(&w);
+    mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
+    mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
+    mbedtls_x509write_crt_set_subject_key(&w, subject_key);
+    mbedtls_x509write_crt_set_issuer_key(&w, issuer_key);
+    assert_int_equal(mbedtls_x509write_crt_set_subject_name(&w, name), 0);
+    assert_int_equal(mbedtls_x509write_crt_set_issuer_name(&w, issuer_name), 0);
+    assert_int_equal(mbedtls_x509write_crt_set_serial_raw(&w, &serial, 1), 0);
+    assert_int_equal(mbedtls_x509write_crt_set_validity(&w, "20200101000000", not_after), 0);
+    assert_int_equal(mbedtls_x509write_crt_set_basic_constraints(&w, 1, -1), 0);
+    uint8_t buf[1024];
+    int n = mbedtls_x509write_crt_der(&w, buf, sizeof buf, mbedtls_ctr_drbg_random, &g_drbg);
+    assert_true(n > 0);
+    memcpy(out->cert, buf + sizeof buf - (size_t)n, (size_t)n);
+    out->cert_len = (size_t)n;
+    mbedtls_x509write_crt_free(&w);
+}
+
+static void ca_new_key(test_ca_t *ca)
 {
     mbedtls_pk_init(&ca->key);
     assert_int_equal(mbedtls_pk_setup(&ca->key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), 0);
     assert_int_equal(mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(ca->key),
                                          mbedtls_ctr_drbg_random, &g_drbg),
                      0);
-    mbedtls_x509write_cert w;
-    mbedtls_x509write_crt_init(&w);
-    mbedtls_x509write_crt_set_version(&w, MBEDTLS_X509_CRT_VERSION_3);
-    mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
-    mbedtls_x509write_crt_set_subject_key(&w, &ca->key);
-    mbedtls_x509write_crt_set_issuer_key(&w, issuer != NULL ? (mbedtls_pk_context *)&issuer->key
-                                                            : &ca->key);
-    assert_int_equal(mbedtls_x509write_crt_set_subject_name(&w, name), 0);
-    assert_int_equal(
-        mbedtls_x509write_crt_set_issuer_name(&w, issuer != NULL ? issuer_name : name), 0);
-    static const unsigned char serial[] = {0x01};
-    assert_int_equal(mbedtls_x509write_crt_set_serial_raw(&w, (unsigned char *)serial, 1), 0);
-    assert_int_equal(mbedtls_x509write_crt_set_validity(&w, "20200101000000", "20991231235959"), 0);
-    assert_int_equal(mbedtls_x509write_crt_set_basic_constraints(&w, 1, -1), 0);
-    uint8_t buf[1024];
-    int n = mbedtls_x509write_crt_der(&w, buf, sizeof buf, mbedtls_ctr_drbg_random, &g_drbg);
-    assert_true(n > 0);
-    memcpy(ca->cert, buf + sizeof buf - (size_t)n, (size_t)n);
-    ca->cert_len = (size_t)n;
-    mbedtls_x509write_crt_free(&w);
+}
+
+/* A CA certificate for @p name: self-signed when @p issuer is NULL, else issued by it. */
+static void ca_make_by(test_ca_t *ca, const char *name, const test_ca_t *issuer,
+                       const char *issuer_name)
+{
+    ca_new_key(ca);
+    ca_cert_write(ca, &ca->key, name,
+                  issuer != NULL ? (mbedtls_pk_context *)&issuer->key : &ca->key,
+                  issuer != NULL ? issuer_name : name, 0x01, "20991231235959");
 }
 
 static void ca_make(test_ca_t *ca, const char *name)
@@ -120,7 +139,7 @@ static size_t cms_wrap(const uint8_t *cert, size_t len, uint8_t *out, size_t cap
 {
     static const uint8_t oid_signed[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02};
     static const uint8_t oid_data[] = {0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x01};
-    uint8_t buf[2048];
+    uint8_t buf[4096];
     pkiot_der_writer_t w;
     pkiot_der_w_init(&w, buf, sizeof buf);
     size_t m0 = pkiot_der_w_len(&w);
@@ -152,6 +171,7 @@ static size_t cms_wrap(const uint8_t *cert, size_t len, uint8_t *out, size_t cap
 typedef enum {
     R_ISSUE,          /* 200 with a certificate for the CSR's key from g_ca */
     R_ISSUE_OTHER_CA, /* 200 with a certificate from a CA the device does not trust */
+    R_ISSUE_WITH_CAS, /* R_ISSUE, followed by the trusted root and a stray issuing CA */
     R_WRONG_KEY,      /* 200 with a certificate for another key */
     R_401,            /* 401 with a Basic challenge */
     R_202,            /* 202 Retry-After: 30 */
@@ -168,8 +188,12 @@ typedef enum {
     R_CACERTS,        /* /cacerts: the trusted root */
     R_CACERTS_CHAIN,  /* /cacerts: an issuing CA under the trusted root, and the root */
     R_CACERTS_FOREIGN, /* /cacerts: a root the device does not trust */
-    R_CACERTS_MIXED   /* /cacerts: the trusted root and an issuing CA of another root */
+    R_CACERTS_MIXED,  /* /cacerts: the trusted root and an issuing CA of another root */
+    R_CACERTS_LIST    /* /cacerts: the certificates of g_cacerts_list */
 } reply_t;
+
+/* What R_CACERTS_LIST serves, in this order, up to the first NULL. */
+static const test_ca_t *g_cacerts_list[6];
 
 /* What the server did with a kept-alive connection once it had answered on it. */
 typedef enum {
@@ -234,8 +258,8 @@ static void serve(const char *body, size_t body_len, int auth)
     srv.next++;
     srv.requests++;
     srv.served_on_conn++;
-    uint8_t der[2048], cert[1400], cms[2048];
-    char b64[4096];
+    uint8_t der[2048], cert[3000], cms[4096];
+    char b64[6000];
     size_t dl = 0, bl = 0;
     if (body_len > 0) {
         assert_int_equal(pkiot_base64_decode(body, body_len, der, sizeof der, &dl), PKIOT_OK);
@@ -245,9 +269,17 @@ static void serve(const char *body, size_t body_len, int auth)
     switch (r) {
     case R_ISSUE:
     case R_ISSUE_OTHER_CA:
+    case R_ISSUE_WITH_CAS:
     case R_CUT: {
         size_t cl = ca_issue(r == R_ISSUE_OTHER_CA ? &g_other_ca : &g_ca, der, dl, cert,
                              sizeof cert);
+        if (r == R_ISSUE_WITH_CAS) {
+            assert_true(cl + g_ca.cert_len + g_stray_sub_ca.cert_len <= sizeof cert);
+            memcpy(cert + cl, g_ca.cert, g_ca.cert_len);
+            cl += g_ca.cert_len;
+            memcpy(cert + cl, g_stray_sub_ca.cert, g_stray_sub_ca.cert_len);
+            cl += g_stray_sub_ca.cert_len;
+        }
         size_t ml = cms_wrap(cert, cl, cms, sizeof cms);
         assert_int_equal(pkiot_base64_encode(cms, ml, b64, sizeof b64, &bl), PKIOT_OK);
         respond("HTTP/1.1 200 OK\r\nContent-Type: application/pkcs7-mime; smime-type=certs-only\r\n",
@@ -306,17 +338,20 @@ static void serve(const char *body, size_t body_len, int auth)
     case R_CACERTS:
     case R_CACERTS_CHAIN:
     case R_CACERTS_FOREIGN:
-    case R_CACERTS_MIXED: {
-        uint8_t certs[2048];
+    case R_CACERTS_MIXED:
+    case R_CACERTS_LIST: {
+        uint8_t certs[4000];
         size_t n = 0;
-        const test_ca_t *list[2] = {r == R_CACERTS_FOREIGN ? &g_other_ca : &g_ca, NULL};
+        const test_ca_t *list[6] = {r == R_CACERTS_FOREIGN ? &g_other_ca : &g_ca, NULL};
         if (r == R_CACERTS_CHAIN) {
             list[0] = &g_sub_ca;
             list[1] = &g_ca;
         } else if (r == R_CACERTS_MIXED) {
             list[1] = &g_stray_sub_ca;
+        } else if (r == R_CACERTS_LIST) {
+            memcpy(list, g_cacerts_list, sizeof list);
         }
-        for (size_t i = 0; i < 2 && list[i] != NULL; i++) {
+        for (size_t i = 0; i < 6 && list[i] != NULL; i++) {
             assert_true(n + list[i]->cert_len <= sizeof certs);
             memcpy(certs + n, list[i]->cert, list[i]->cert_len);
             n += list[i]->cert_len;
@@ -517,6 +552,15 @@ static int group_setup(void **state)
     ca_make(&g_other_ca, "CN=Stranger CA");
     ca_make_by(&g_sub_ca, "CN=Test issuing CA,O=pkiot", &g_ca, "CN=Test EST CA,O=pkiot");
     ca_make_by(&g_stray_sub_ca, "CN=Stray issuing CA", &g_other_ca, "CN=Stranger CA");
+    static const char root[] = "CN=Test EST CA,O=pkiot";
+    ca_make(&g_new_ca, root);
+    ca_cert_write(&g_new_with_old, &g_new_ca.key, root, &g_ca.key, root, 0x02,
+                  "20991231235959");
+    ca_cert_write(&g_old_with_new, &g_ca.key, root, &g_new_ca.key, root, 0x03,
+                  "20991231235959");
+    ca_new_key(&g_expired_sub_ca);
+    ca_cert_write(&g_expired_sub_ca, &g_expired_sub_ca.key, "CN=Retired issuing CA,O=pkiot",
+                  &g_ca.key, root, 0x04, "20251231235959");
     return 0;
 }
 
@@ -783,7 +827,7 @@ static void test_cacerts_must_chain_to_trust_anchors(void **state)
         {R_CACERTS, PKIOT_DONE, g_ca.cert_len},
         {R_CACERTS_CHAIN, PKIOT_DONE, g_sub_ca.cert_len + g_ca.cert_len},
         {R_CACERTS_FOREIGN, PKIOT_E_CERT_UNTRUSTED, 0},
-        {R_CACERTS_MIXED, PKIOT_E_CERT_UNTRUSTED, 0},
+        {R_CACERTS_MIXED, PKIOT_DONE, g_ca.cert_len}, /* the stray CA is left out */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         script(&cases[i].r, 1);
@@ -812,6 +856,89 @@ static void test_cacerts_must_chain_to_trust_anchors(void **state)
     assert_int_equal(pkiot_enroll_start(&g_ctx, PKIOT_OP_CACERTS), PKIOT_OK);
     uint32_t now = 0;
     assert_int_equal(run(&now), PKIOT_DONE);
+}
+
+/* Runs PKIOT_OP_CACERTS against @p list; returns the engine's final status. */
+static int fetch_cacerts_list(const test_ca_t *const *list, size_t n)
+{
+    memset(g_cacerts_list, 0, sizeof g_cacerts_list);
+    memcpy(g_cacerts_list, list, n * sizeof *list);
+    const reply_t r[] = {R_CACERTS_LIST};
+    script(r, 1);
+    g_store_len = 0;
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+    assert_int_equal(pkiot_enroll_start(&g_ctx, PKIOT_OP_CACERTS), PKIOT_OK);
+    uint32_t now = 0;
+    return run(&now);
+}
+
+/* pkiot_result_ca_certs() is exactly @p want, in this order. */
+static void assert_ca_certs_are(const test_ca_t *const *want, size_t n)
+{
+    pkiot_slice_t got = pkiot_result_ca_certs(&g_ctx);
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(off + want[i]->cert_len <= got.len);
+        assert_memory_equal(got.p + off, want[i]->cert, want[i]->cert_len);
+        off += want[i]->cert_len;
+    }
+    assert_int_equal(off, got.len);
+}
+
+/* RFC 7030 §4.4: during a root CA key update the server hands out NewWithNew, NewWithOld
+ * and OldWithNew beside OldWithOld. Each chains to either root, so a device that trusts the
+ * old root and one that already trusts the new root both keep all four. */
+static void test_cacerts_root_key_update(void **state)
+{
+    (void)state;
+    const test_ca_t *const set[] = {&g_new_ca, &g_new_with_old, &g_old_with_new, &g_ca};
+    assert_int_equal(fetch_cacerts_list(set, 4), PKIOT_DONE);
+    assert_ca_certs_are(set, 4);
+
+    g_cfg.trust_anchors = g_new_ca.cert;
+    g_cfg.trust_anchors_len = g_new_ca.cert_len;
+    assert_int_equal(fetch_cacerts_list(set, 4), PKIOT_DONE);
+    assert_ca_certs_are(set, 4);
+}
+
+/* RFC 7030 §4.1.3: a certificate from /cacerts may be used only once it validates against
+ * the trust anchors. One that does not (expired, or of another root) is left out, with a
+ * progress message; the others are kept, so a stale leftover in the server's bundle does
+ * not stop the device from learning its CA certificates. None valid is an error. */
+static void test_cacerts_keeps_only_what_validates(void **state)
+{
+    (void)state;
+    const test_ca_t *const mixed[] = {&g_expired_sub_ca, &g_sub_ca, &g_stray_sub_ca, &g_ca};
+    const test_ca_t *const kept[] = {&g_sub_ca, &g_ca};
+    assert_int_equal(fetch_cacerts_list(mixed, 4), PKIOT_DONE);
+    assert_ca_certs_are(kept, 2);
+
+    const test_ca_t *const none[] = {&g_expired_sub_ca, &g_stray_sub_ca, &g_other_ca};
+    assert_int_equal(fetch_cacerts_list(none, 3), PKIOT_E_CERT_EXPIRED);
+    assert_int_equal(pkiot_result_ca_certs(&g_ctx).len, 0);
+
+    /* CA certificates that come with the issued certificate are sorted the same way. */
+    const reply_t with_cas[] = {R_ISSUE_WITH_CAS};
+    script(with_cas, 1);
+    g_store_len = 0;
+    start();
+    uint32_t t = 0;
+    assert_int_equal(run(&t), PKIOT_DONE);
+    const test_ca_t *const root_only[] = {&g_ca};
+    assert_ca_certs_are(root_only, 1);
+    assert_cert_for_result_key();
+
+    /* The issued certificate's path is then built from what was kept. */
+    g_cfg.est.fetch_cacerts = 1;
+    memcpy(g_cacerts_list, mixed, sizeof mixed);
+    const reply_t r[] = {R_CACERTS_LIST, R_ISSUE};
+    script(r, 2);
+    g_store_len = 0;
+    start();
+    uint32_t now = 0;
+    assert_int_equal(run(&now), PKIOT_DONE);
+    assert_ca_certs_are(kept, 2);
+    assert_cert_for_result_key();
 }
 
 static void test_fetched_cacerts_checked_before_enrolling(void **state)
@@ -1152,6 +1279,8 @@ int main(void)
         cmocka_unit_test_setup(test_stale_keepalive_retried_only_once, test_setup),
         cmocka_unit_test_setup(test_fresh_connection_closed_is_a_failure, test_setup),
         cmocka_unit_test_setup(test_cacerts_must_chain_to_trust_anchors, test_setup),
+        cmocka_unit_test_setup(test_cacerts_root_key_update, test_setup),
+        cmocka_unit_test_setup(test_cacerts_keeps_only_what_validates, test_setup),
         cmocka_unit_test_setup(test_fetched_cacerts_checked_before_enrolling, test_setup),
         cmocka_unit_test_setup(test_credentials_wiped_after_a_cut, test_setup),
         cmocka_unit_test_setup(test_5xx_and_cut_are_retried_with_backoff, test_setup),
