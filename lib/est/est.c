@@ -321,8 +321,8 @@ static int handle_cacerts(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
      * nothing left, the first refusal is the error. */
     if (rc == PKIOT_OK && !ctx->cfg->bootstrap && ctx->cfg->trust_anchors != NULL &&
         ctx->cfg->trust_anchors_len > 0) {
-        rc = drop_unvalidated(ctx, 0);
-        rc = ctx->ca_len > 0 ? PKIOT_OK : rc;
+        int refused = drop_unvalidated(ctx, 0);
+        rc = ctx->ca_len > 0 ? PKIOT_OK : refused;
     }
     if (rc != PKIOT_OK) {
         ctx->ca_len = 0; /* pkiot_result_ca_certs() never shows what was refused */

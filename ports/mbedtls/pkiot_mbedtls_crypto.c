@@ -1130,9 +1130,13 @@ static int name_eq(const mbedtls_x509_buf *a, const mbedtls_x509_buf *b)
     return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
 }
 
-static int same_cert(const mbedtls_x509_crt *a, const mbedtls_x509_crt *b)
+/* @p cand carries the name of @p child's issuer and is not @p child itself (a copy of a
+ * self-signed certificate among the intermediates is never its own issuer). */
+static int named_issuer(const mbedtls_x509_crt *cand, const mbedtls_x509_crt *child)
 {
-    return a->raw.len == b->raw.len && memcmp(a->raw.p, b->raw.p, a->raw.len) == 0;
+    return name_eq(&cand->subject_raw, &child->issuer_raw) &&
+           !(cand->raw.len == child->raw.len &&
+             memcmp(cand->raw.p, child->raw.p, cand->raw.len) == 0);
 }
 
 /*
@@ -1189,14 +1193,13 @@ static void path_order(mbedtls_x509_crt *leaf)
     while (n < n_int) {
         size_t first = n_int, found = n_int, named = 0;
         for (size_t i = 0; i < n_int; i++) {
-            if ((placed & (1u << i)) == 0 && name_eq(&given[i]->subject_raw, &child->issuer_raw) &&
-                !same_cert(given[i], child)) {
+            if ((placed & (1u << i)) == 0 && named_issuer(given[i], child)) {
                 first = named++ == 0 ? i : first;
             }
         }
         for (size_t i = 0; named > 1 && i < n_int && found == n_int; i++) {
-            if ((placed & (1u << i)) == 0 && name_eq(&given[i]->subject_raw, &child->issuer_raw) &&
-                !same_cert(given[i], child) && issued_by(child, given[i])) {
+            if ((placed & (1u << i)) == 0 && named_issuer(given[i], child) &&
+                issued_by(child, given[i])) {
                 found = i;
             }
         }
