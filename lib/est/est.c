@@ -200,9 +200,14 @@ static int est_prepare(pkiot_ctx_t *ctx)
     }
 }
 
-/* Decode an EST base64 body in place (RFC 8951: line breaks of any style are fine). */
+/* Decode an EST base64 body in place (RFC 8951: line breaks of any style are fine). NUL
+ * bytes at the very end are not part of it: libest's estserver sends its default /csrattrs
+ * answer with the C string's terminator, and counts it in Content-Length. */
 static int decode_body(pkiot_ctx_t *ctx, uint8_t *p, size_t len, size_t *out_len)
 {
+    while (len > 0 && p[len - 1] == 0) {
+        len--;
+    }
     int rc = pkiot_base64_decode((const char *)p, len, p, len, out_len);
     if (rc != PKIOT_OK) {
         pkiot_engine_keep_text(ctx, (const uint8_t *)"response body is not valid base64", 33);

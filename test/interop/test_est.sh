@@ -68,6 +68,15 @@ done
 openssl x509 -in "$W/p256.pem" -noout -ext subjectAltName 2>/dev/null | grep -q "DNS:dev-p256.example" \
   && pass "libest issued certificate carries the requested SAN" || fail "libest issued certificate carries the requested SAN"
 
+# estserver's default /csrattrs (macAddress, emailAddress, secp384r1, sha384) comes with the C
+# string's NUL in the body and in Content-Length; the attributes still apply.
+enroll "$URL" "${AUTH[@]}" --csrattrs --subject "CN=dev-default-attrs" --out "$W/dattrs.pem" \
+  --key-out "$W/dattrs.key" --state "$W/s-dattrs"
+rc=$?; x=1
+[ $rc = 0 ] && cert_ok "$W/dattrs.pem" "$W/dattrs.key" && grep -q "CSR attributes applied" "$W/last.log" && \
+  openssl x509 -in "$W/dattrs.pem" -noout -text | grep -q "NIST CURVE: P-384" && x=0
+check "libest default csrattrs (body ends in a NUL byte) applied" 0 $rc $x
+
 enroll "$URL" --subject "CN=no-auth" --out "$W/x.pem" --state "$W/s-noauth"
 check "libest simpleenroll without credentials is refused (401)" 77 $?
 

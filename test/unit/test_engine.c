@@ -189,7 +189,8 @@ typedef enum {
     R_CACERTS_CHAIN,  /* /cacerts: an issuing CA under the trusted root, and the root */
     R_CACERTS_FOREIGN, /* /cacerts: a root the device does not trust */
     R_CACERTS_MIXED,  /* /cacerts: the trusted root and an issuing CA of another root */
-    R_CACERTS_LIST    /* /cacerts: the certificates of g_cacerts_list */
+    R_CACERTS_LIST,   /* /cacerts: the certificates of g_cacerts_list */
+    R_CSRATTRS_NUL    /* /csrattrs as libest's default: base64 followed by a NUL byte */
 } reply_t;
 
 /* What R_CACERTS_LIST serves, in this order, up to the first NULL. */
@@ -335,6 +336,14 @@ static void serve(const char *body, size_t body_len, int auth)
     case R_429_LATER:
         respond("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\n", NULL, 0);
         break;
+    case R_CSRATTRS_NUL: {
+        /* macAddress, emailAddress, secp384r1, sha384; Content-Length counts the NUL. */
+        static const char attrs[] = "MCYGBysGAQEBARYGCSqGSIb3DQEJAQYFK4EEACIGCWCGSAFlAwQCAg==";
+        respond("HTTP/1.0 200 OK\r\nContent-Type: application/csrattrs\r\n"
+                "Content-Transfer-Encoding: base64\r\n",
+                (const uint8_t *)attrs, sizeof attrs);
+        break;
+    }
     case R_CACERTS:
     case R_CACERTS_CHAIN:
     case R_CACERTS_FOREIGN:
@@ -941,6 +950,24 @@ static void test_cacerts_keeps_only_what_validates(void **state)
     assert_cert_for_result_key();
 }
 
+#if PKIOT_EST_CSRATTRS
+/* estserver's default /csrattrs answer ends in the C string's NUL, counted in its
+ * Content-Length: the attributes still apply (the server asks for P-384). */
+static void test_csrattrs_with_trailing_nul(void **state)
+{
+    (void)state;
+    g_cfg.est.use_csrattrs = 1;
+    const reply_t r[] = {R_CSRATTRS_NUL, R_ISSUE};
+    script(r, 2);
+    start();
+    uint32_t now = 0;
+    assert_int_equal(run(&now), PKIOT_DONE);
+    assert_int_equal(srv.requests, 2);
+    assert_int_equal(pkiot_result_key(&g_ctx)->type, PKIOT_KEY_EC_P384);
+    assert_cert_for_result_key();
+}
+#endif
+
 static void test_fetched_cacerts_checked_before_enrolling(void **state)
 {
     (void)state;
@@ -1282,6 +1309,9 @@ int main(void)
         cmocka_unit_test_setup(test_cacerts_root_key_update, test_setup),
         cmocka_unit_test_setup(test_cacerts_keeps_only_what_validates, test_setup),
         cmocka_unit_test_setup(test_fetched_cacerts_checked_before_enrolling, test_setup),
+#if PKIOT_EST_CSRATTRS
+        cmocka_unit_test_setup(test_csrattrs_with_trailing_nul, test_setup),
+#endif
         cmocka_unit_test_setup(test_credentials_wiped_after_a_cut, test_setup),
         cmocka_unit_test_setup(test_5xx_and_cut_are_retried_with_backoff, test_setup),
         cmocka_unit_test_setup(test_retries_exhausted, test_setup),
