@@ -1,8 +1,10 @@
 /*
  * libFuzzer target for the whole engine with the EST module: whatever a server answers,
- * pkiot_step() must end in PKIOT_DONE, a negative error or a wait, never crash, never save a
- * checkpoint that pkiot_resume() cannot read back, never put a secret into a progress line,
- * and on PKIOT_DONE hand out a certificate and CA certificates that are whole DER.
+ * and wherever the power fails, pkiot_step() must end in PKIOT_DONE, a negative error or a
+ * wait, never crash, never save a checkpoint that pkiot_resume() cannot read back, never put
+ * a secret into a progress line, and on PKIOT_DONE hand out a certificate and CA
+ * certificates that are whole DER. Half of the runs lose power once, at a step derived from
+ * the input, and go on in a new context booted from the checkpoint.
  *
  * Input: byte 0 chooses the run (bits 0-1 the operation: enroll, re-enroll, serverkeygen,
  * cacerts; bit 2 fetch_cacerts; bit 3 use_csrattrs; bit 4 bootstrap, with bit 5 rejecting
@@ -332,12 +334,13 @@ static const pkiot_crypto_port_t g_crypto = {
 
 /* --- application callbacks ----------------------------------------------------------------- */
 
-static uint32_t g_ms;
+static uint32_t g_ms;      /* the device's monotonic clock: starts again at a power cut */
+static uint32_t g_ms_lost; /* monotonic time before the last power cut */
 
 static int64_t wall_time(void *u)
 {
     (void)u;
-    return g_now_unix + (int64_t)(g_ms / 1000u);
+    return g_now_unix + (int64_t)((g_ms_lost + g_ms) / 1000u);
 }
 
 static void progress(void *u, const char *line)
@@ -376,26 +379,26 @@ static void check_certs(pkiot_slice_t s)
     }
 }
 
-static uint8_t g_work[PKIOT_WORKSPACE_SIZE];
-static uint8_t g_work2[PKIOT_WORKSPACE_SIZE];
-static pkiot_ctx_t g_ctx;
-static pkiot_ctx_t g_ctx2;
+/* Two devices' worth of state: the one running, and the one a power cut boots into. */
+static uint8_t g_work[2][PKIOT_WORKSPACE_SIZE];
+static pkiot_ctx_t g_ctx[2];
 
-/* The last checkpoint saved reads back into a fresh context. */
-static void check_checkpoint(const pkiot_config_t *cfg)
+/* A fresh context picks up from the last checkpoint saved, or starts over when there is
+ * none: anything else means a blob the engine wrote and cannot read back. */
+static void boot(int slot, const pkiot_config_t *cfg, pkiot_operation_t op)
 {
-    if (g_blob_len == 0) {
-        return;
-    }
-    if (pkiot_init(&g_ctx2, cfg, g_work2, sizeof g_work2) != PKIOT_OK) {
+    if (pkiot_init(&g_ctx[slot], cfg, g_work[slot], sizeof g_work[slot]) != PKIOT_OK) {
         abort();
     }
-    int rc = pkiot_resume(&g_ctx2);
+    int rc = pkiot_resume(&g_ctx[slot]);
+    if (rc == PKIOT_E_STORAGE_EMPTY) {
+        rc = pkiot_enroll_start(&g_ctx[slot], op);
+    }
     if (rc != PKIOT_OK) {
-        fprintf(stderr, "saved checkpoint does not resume: %d\n", rc);
+        fprintf(stderr, "fuzz_engine: saved checkpoint does not resume: %s\n",
+                pkiot_strerror_name(rc));
         abort();
     }
-    pkiot_abort(&g_ctx2);
 }
 
 /* --- setup ------------------------------------------------------------------------------- */
@@ -473,6 +476,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_blob_len = 0;
     g_saves = 0;
     g_ms = 1000;
+    g_ms_lost = 0;
 
     static pkiot_key_ref_t current_key;
     c_keygen(NULL, PKIOT_KEY_EC_P256, 0, &current_key);
@@ -515,15 +519,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfg.existing_key = &current_key;
     }
 
-    if (pkiot_init(&g_ctx, &cfg, g_work, sizeof g_work) != PKIOT_OK ||
-        pkiot_enroll_start(&g_ctx, op) != PKIOT_OK) {
+    if (pkiot_init(&g_ctx[0], &cfg, g_work[0], sizeof g_work[0]) != PKIOT_OK ||
+        pkiot_enroll_start(&g_ctx[0], op) != PKIOT_OK) {
         abort();
     }
+    /* Half of the runs lose power once, at a step the input chooses: the context and the
+     * connection are gone, the checkpoint stays, and the device boots into a new context. */
+    int cut_at = (next_rand() & 1u) != 0 ? (int)(next_rand() % 400u) : -1;
+    int cur = 0;
     int rc = PKIOT_WANT_WRITE;
     for (int i = 0; i < MAX_STEPS && g_cur <= g_n_ans; i++) {
-        rc = pkiot_step(&g_ctx, g_ms);
+        if (i == cut_at) {
+            if (g_open && g_off > 0) {
+                g_cur++; /* the answer under way is lost with the connection */
+                g_off = 0;
+            }
+            g_open = 0;
+            g_sent = 0;
+            g_ms_lost += g_ms;
+            g_ms = 1;
+            cur ^= 1;
+            boot(cur, &cfg, op);
+        }
+        rc = pkiot_step(&g_ctx[cur], g_ms);
         if (rc == PKIOT_SLEEP) {
-            uint32_t wake = pkiot_wake_at(&g_ctx);
+            uint32_t wake = pkiot_wake_at(&g_ctx[cur]);
             g_ms = wake > g_ms ? wake : g_ms + 1;
         } else if (rc == PKIOT_WANT_READ || rc == PKIOT_WANT_WRITE || rc == PKIOT_WANT_CRYPTO) {
             g_ms += 7;
@@ -532,21 +552,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     if (rc == PKIOT_DONE) {
-        pkiot_slice_t cert = pkiot_result_cert(&g_ctx);
+        pkiot_slice_t cert = pkiot_result_cert(&g_ctx[cur]);
         pkiot_x509_cert_t c;
         if (op != PKIOT_OP_CACERTS && pkiot_x509_cert_parse(cert.p, cert.len, &c) != PKIOT_OK) {
             abort();
         }
-        check_certs(pkiot_result_ca_certs(&g_ctx));
+        check_certs(pkiot_result_ca_certs(&g_ctx[cur]));
     } else if (rc > 0 && rc != PKIOT_SLEEP && rc != PKIOT_WANT_READ &&
                rc != PKIOT_WANT_WRITE && rc != PKIOT_WANT_CRYPTO) {
         abort(); /* a status outside the contract */
     }
     if (g_verbose) {
-        fprintf(stderr, "fuzz_engine: options 0x%02x, %zu answers, %zu used: %s\n", g_opts,
-                g_n_ans, g_cur, pkiot_strerror_name(rc));
+        fprintf(stderr, "fuzz_engine: options 0x%02x, %zu answers, %zu used, power cut at %d: %s\n",
+                g_opts, g_n_ans, g_cur, cut_at, pkiot_strerror_name(rc));
     }
-    pkiot_abort(&g_ctx);
-    check_checkpoint(&cfg);
+    pkiot_abort(&g_ctx[cur]);
+    /* Whatever the end, the last checkpoint reads back. */
+    if (g_blob_len > 0) {
+        boot(cur ^ 1, &cfg, op);
+        pkiot_abort(&g_ctx[cur ^ 1]);
+    }
     return 0;
 }
