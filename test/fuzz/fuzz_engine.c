@@ -3,8 +3,9 @@
  * and wherever the power fails, pkiot_step() must end in PKIOT_DONE, a negative error or a
  * wait, never crash, never save a checkpoint that pkiot_resume() cannot read back, never put
  * a secret into a progress line, and on PKIOT_DONE hand out a certificate and CA
- * certificates that are whole DER. Half of the runs lose power once, at a step derived from
- * the input, and go on in a new context booted from the checkpoint.
+ * certificates that are whole DER. Half of the runs lose power once, at a transport or
+ * storage call chosen by the input, and go on in a new context booted from the checkpoint,
+ * which must keep the key the checkpoint holds rather than generate another.
  *
  * Input: byte 0 chooses the run (bits 0-1 the operation: enroll, re-enroll, serverkeygen,
  * cacerts; bit 2 fetch_cacerts; bit 3 use_csrattrs; bit 4 bootstrap, with bit 5 rejecting
@@ -87,6 +88,21 @@ static void split_answers(const uint8_t *d, size_t n)
 
 /* --- transport: one answer per request ---------------------------------------------------- */
 
+/* Power cut: at the g_cut_io-th transport or storage call (none when negative) the device
+ * stops; from then on the transport only stalls, so pkiot_step() returns and the loop in
+ * LLVMFuzzerTestOneInput() cuts the power. */
+static int g_cut_io;
+static int g_io;
+static int g_cut_pending;
+
+static int io_event(void)
+{
+    if (g_io++ == g_cut_io) {
+        g_cut_pending = 1;
+    }
+    return g_cut_pending;
+}
+
 static size_t g_cur;      /* answer for the current request */
 static size_t g_off;      /* bytes of it delivered */
 static int g_sent;        /* a request went out since the last answer began */
@@ -98,6 +114,9 @@ static int t_connect(void *c, const pkiot_transport_params_t *p)
     if (p == NULL || p->host == NULL) {
         abort();
     }
+    if (io_event()) {
+        return PKIOT_WANT_READ;
+    }
     g_open = 1;
     return (next_rand() & 7u) == 0 ? PKIOT_WANT_READ : PKIOT_OK;
 }
@@ -108,6 +127,10 @@ static int t_send(void *c, const uint8_t *buf, size_t len, size_t *n)
     (void)buf;
     if (!g_open) {
         abort(); /* send on a connection the engine closed */
+    }
+    if (io_event()) {
+        *n = 0;
+        return PKIOT_WANT_WRITE;
     }
     if (!g_sent && g_off > 0) {
         g_cur++; /* a new request on a kept-alive connection: the next answer */
@@ -125,6 +148,9 @@ static int t_recv(void *c, uint8_t *buf, size_t cap, size_t *n)
     *n = 0;
     if (!g_open) {
         abort();
+    }
+    if (io_event()) {
+        return PKIOT_WANT_READ;
     }
     if (g_cur >= g_n_ans || g_off >= g_ans_len[g_cur]) {
         return PKIOT_OK; /* end of stream */
@@ -188,6 +214,7 @@ static int s_save(void *c, const uint8_t *buf, size_t len)
     }
     memcpy(g_blob, buf, len);
     g_blob_len = len;
+    (void)io_event(); /* a cut here comes after the save: the slot write is the port's */
     return PKIOT_OK;
 }
 
@@ -211,14 +238,23 @@ static int c_random(void *c, uint8_t *out, size_t len)
     return PKIOT_OK;
 }
 
+static unsigned g_keygens; /* key_generate calls since the last power cut */
+
+/* The stub's key references: 0x5A the recorded device key, 0x5B the recorded server key. */
+static void stub_key(pkiot_key_ref_t *key, pkiot_key_type_t type, uint8_t which)
+{
+    memset(key, 0, sizeof *key);
+    key->type = type;
+    key->len = 1;
+    key->data[0] = which;
+}
+
 static int c_keygen(void *c, pkiot_key_type_t type, uint32_t slot, pkiot_key_ref_t *key)
 {
     (void)c;
     (void)slot;
-    memset(key, 0, sizeof *key);
-    key->type = type;
-    key->len = 1;
-    key->data[0] = 0x5A;
+    g_keygens++;
+    stub_key(key, type, 0x5A);
     return PKIOT_OK;
 }
 
@@ -228,9 +264,8 @@ static int c_import(void *c, const uint8_t *der, size_t len, pkiot_key_ref_t *ke
     if (der == NULL || len == 0) {
         return PKIOT_E_CRYPTO;
     }
-    int rc = c_keygen(c, PKIOT_KEY_EC_P256, 0, key);
-    key->data[0] = 0x5B;
-    return rc;
+    stub_key(key, PKIOT_KEY_EC_P256, 0x5B);
+    return PKIOT_OK;
 }
 
 static int c_export_private(void *c, const pkiot_key_ref_t *key, uint8_t *out, size_t cap,
@@ -479,7 +514,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g_ms_lost = 0;
 
     static pkiot_key_ref_t current_key;
-    c_keygen(NULL, PKIOT_KEY_EC_P256, 0, &current_key);
+    stub_key(&current_key, PKIOT_KEY_EC_P256, 0x5A);
     static const pkiot_operation_t ops[4] = {PKIOT_OP_ENROLL, PKIOT_OP_REENROLL,
                                              PKIOT_OP_SERVERKEYGEN, PKIOT_OP_CACERTS};
     pkiot_operation_t op = ops[g_opts & 3u];
@@ -523,13 +558,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         pkiot_enroll_start(&g_ctx[0], op) != PKIOT_OK) {
         abort();
     }
-    /* Half of the runs lose power once, at a step the input chooses: the context and the
-     * connection are gone, the checkpoint stays, and the device boots into a new context. */
-    int cut_at = (next_rand() & 1u) != 0 ? (int)(next_rand() % 400u) : -1;
+    /* Half of the runs lose power once, at an I/O call the input chooses: the context and
+     * the connection are gone, the checkpoint stays, and the device boots into a new
+     * context. */
+    g_io = 0;
+    g_cut_pending = 0;
+    g_cut_io = (next_rand() & 1u) != 0 ? (int)(next_rand() % 48u) : -1;
+    int cut_at = -1; /* the step before which the power was cut */
     int cur = 0;
+    int resumed_key = 0; /* the context booted after the cut holds a key from the checkpoint */
     int rc = PKIOT_WANT_WRITE;
-    for (int i = 0; i < MAX_STEPS && g_cur <= g_n_ans; i++) {
-        if (i == cut_at) {
+    int steps = 0;
+    for (int i = 0; i < MAX_STEPS && g_cur <= g_n_ans; i++, steps++) {
+        if (g_cut_pending) {
+            g_cut_pending = 0;
+            g_cut_io = -1;
+            cut_at = i;
             if (g_open && g_off > 0) {
                 g_cur++; /* the answer under way is lost with the connection */
                 g_off = 0;
@@ -540,6 +584,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             g_ms = 1;
             cur ^= 1;
             boot(cur, &cfg, op);
+            resumed_key = pkiot_result_key(&g_ctx[cur]) != NULL;
+            g_keygens = 0;
         }
         rc = pkiot_step(&g_ctx[cur], g_ms);
         if (rc == PKIOT_SLEEP) {
@@ -550,6 +596,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else {
             break;
         }
+    }
+    if (resumed_key && g_keygens > 0) {
+        abort(); /* a key saved before the power cut was replaced by a new one */
     }
     if (rc == PKIOT_DONE) {
         pkiot_slice_t cert = pkiot_result_cert(&g_ctx[cur]);
@@ -563,8 +612,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* a status outside the contract */
     }
     if (g_verbose) {
-        fprintf(stderr, "fuzz_engine: options 0x%02x, %zu answers, %zu used, power cut at %d: %s\n",
-                g_opts, g_n_ans, g_cur, cut_at, pkiot_strerror_name(rc));
+        fprintf(stderr,
+                "fuzz_engine: options 0x%02x, %zu answers, %zu used, %d steps, power cut at "
+                "%d%s: %s\n",
+                g_opts, g_n_ans, g_cur, steps, cut_at, resumed_key ? " (key resumed)" : "",
+                pkiot_strerror_name(rc));
     }
     pkiot_abort(&g_ctx[cur]);
     /* Whatever the end, the last checkpoint reads back. */
