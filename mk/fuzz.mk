@@ -79,6 +79,48 @@ $(FUZZ_BUILD)/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_LIB) $(FUZZ_CONFIG_H) $(FUZZ_STA
 	  -MMD -MP -MF $(FUZZ_BUILD)/obj/$(@F).d $< -Wl,--start-group $(FUZZ_LIB) \
 	  $(if $(filter $*,$(FUZZ_PORT_NAMES)),$(FUZZ_PORT_LIBS)) -Wl,--end-group -o $@
 
+# Targets of the device profiles' certificate handling (fuzz_<name>_device): the library
+# once more, with configs/host_port_path_defconfig (PKIOT_X509_BUILTIN=n, certificates read
+# and checked by the crypto port), and the Mbed TLS port built against that configuration.
+FUZZ_DEV_NAMES     = $(filter %_device,$(FUZZ_NAMES))
+FUZZ_DEV_BUILD    := $(FUZZ_BUILD)/device
+FUZZ_DEV_CONFIG_H := $(FUZZ_DEV_BUILD)/gen/pkiot_config.h
+FUZZ_DEV_CPPFLAGS := -Iinclude -I$(FUZZ_DEV_BUILD)/gen $(CONFIG_DEFS)
+FUZZ_DEV_LIB_OBJS  = $(patsubst %.c,$(FUZZ_DEV_BUILD)/obj/%.o,$(LIB_SRCS))
+FUZZ_DEV_LIB      := $(FUZZ_DEV_BUILD)/libpkiot_fuzz.a
+FUZZ_DEV_PORT_OBJ := $(FUZZ_DEV_BUILD)/obj/ports/mbedtls/pkiot_mbedtls_crypto.o
+
+$(FUZZ_DEV_CONFIG_H): FORCE
+	$(Q)$(PYTHON) scripts/genconfig.py --kconfig Kconfig --config configs/host_port_path_defconfig \
+	  --require-config --out $@
+
+$(FUZZ_DEV_BUILD)/obj/lib/%.o: lib/%.c $(FUZZ_DEV_CONFIG_H) $(FUZZ_STAMP)
+	@mkdir -p $(@D)
+	$(quiet) FUZZCC "$< (device)"
+	$(Q)$(FUZZ_CC) $(FUZZ_DEV_CPPFLAGS) $(CSTD) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(WARN) -MMD -MP -c $< -o $@
+
+$(FUZZ_DEV_LIB): $(FUZZ_DEV_LIB_OBJS)
+	@rm -f $@
+	$(quiet) AR $@
+	$(Q)ar rcs $@ $^
+
+$(FUZZ_DEV_PORT_OBJ): ports/mbedtls/pkiot_mbedtls_crypto.c $(FUZZ_DEV_CONFIG_H) $(FUZZ_STAMP)
+	@mkdir -p $(@D)
+	$(quiet) FUZZCC "$< (device)"
+	$(Q)$(FUZZ_CC) $(FUZZ_DEV_CPPFLAGS) -Iports $(MBEDTLS_CPPFLAGS) $(CSTD) $(FUZZ_CFLAGS) \
+	  -fsanitize=fuzzer-no-link $(WARN_PORT) -MMD -MP -c $< -o $@
+
+# The shorter stem makes make prefer this rule to the general one for fuzz_*_device.
+$(FUZZ_BUILD)/fuzz_%_device: test/fuzz/fuzz_%_device.c $(FUZZ_DEV_LIB) $(FUZZ_DEV_PORT_OBJ) \
+    $(MBEDTLS_LIB) $(FUZZ_DEV_CONFIG_H) $(FUZZ_STAMP)
+	@mkdir -p $(FUZZ_BUILD)/obj
+	@rm -f $@
+	$(quiet) FUZZLD $@
+	$(Q)$(FUZZ_CC) $(FUZZ_DEV_CPPFLAGS) -Ilib -Itest/fuzz -Itest/support -Iports $(MBEDTLS_CPPFLAGS) \
+	  $(CSTD) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARN_PORT) \
+	  -MMD -MP -MF $(FUZZ_BUILD)/obj/$(@F).d $< -Wl,--start-group $(FUZZ_DEV_LIB) \
+	  $(FUZZ_DEV_PORT_OBJ) $(MBEDTLS_LIB) -Wl,--end-group -o $@
+
 # One phony target per fuzzer, so `make -j2 fuzz-smoke` runs two at a time. Each records its
 # exit status instead of stopping make, so every target runs; the aggregate then fails.
 FUZZ_RUN = bash scripts/fuzz-run.sh
@@ -104,4 +146,5 @@ fuzz-run-%: $(FUZZ_BUILD)/fuzz_% FORCE
 	@$(FUZZ_RUN) $* $(if $(FUZZ_RUNS),--runs $(FUZZ_RUNS),--seconds $(FUZZ_SECONDS)); \
 	  echo $$? > $(call FUZZ_STATUS,$*)
 
--include $(wildcard $(FUZZ_BUILD)/obj/lib/*/*.d $(FUZZ_BUILD)/obj/ports/*/*.d $(FUZZ_BUILD)/obj/fuzz_*.d)
+-include $(wildcard $(FUZZ_BUILD)/obj/lib/*/*.d $(FUZZ_BUILD)/obj/ports/*/*.d $(FUZZ_BUILD)/obj/fuzz_*.d \
+  $(FUZZ_DEV_BUILD)/obj/lib/*/*.d $(FUZZ_DEV_BUILD)/obj/ports/*/*.d)

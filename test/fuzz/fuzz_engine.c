@@ -20,6 +20,10 @@
  * answer, so recorded answers lead to an accepted certificate; signatures it is asked to
  * check are good unless bit 7 says otherwise. The seeds (test/fuzz/engine_seeds.py) are
  * those recordings, arranged as whole runs.
+ *
+ * fuzz_engine_device.c builds this with the device profiles' setting PKIOT_X509_BUILTIN=n:
+ * certificates are then read and their paths checked by the Mbed TLS port (real signatures,
+ * which the recorded certificates have), the rest of the crypto port stays the stub.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -31,6 +35,9 @@
 #include "pkiot/pem.h"
 #include "pkiot/pkiot.h"
 #include "pkiot/x509.h"
+#ifdef PKIOT_FUZZ_ENGINE_DEVICE
+#include "mbedtls/pkiot_mbedtls_crypto.h"
+#endif
 
 #define SEP "\n@@pkiot-fuzz-next-answer@@\n"
 #define MAX_ANSWERS 12
@@ -355,6 +362,26 @@ static int c_hash(void *c, pkiot_hash_alg_t alg, const pkiot_slice_t *parts, siz
     return PKIOT_OK;
 }
 
+#ifdef PKIOT_FUZZ_ENGINE_DEVICE
+static pkiot_mbedtls_crypto_t g_mbed_state;
+static pkiot_crypto_port_t g_mbed;
+
+static int c_cert_parse(void *c, const uint8_t *der, size_t len, struct pkiot_x509_cert *out)
+{
+    (void)c;
+    return g_mbed.cert_parse(g_mbed.ctx, der, len, out);
+}
+
+static int c_cert_verify(void *c, const uint8_t *leaf, size_t leaf_len,
+                         const pkiot_slice_t *inter, size_t n_int, const pkiot_slice_t *anchors,
+                         size_t n_anchors, int64_t now, size_t *anchor_index, size_t *path_len)
+{
+    (void)c;
+    return g_mbed.cert_verify(g_mbed.ctx, leaf, leaf_len, inter, n_int, anchors, n_anchors, now,
+                              anchor_index, path_len);
+}
+#endif
+
 static const pkiot_crypto_port_t g_crypto = {
     .random = c_random,
     .key_generate = c_keygen,
@@ -365,6 +392,10 @@ static const pkiot_crypto_port_t g_crypto = {
     .sign_hash = c_sign,
     .verify_hash = c_verify,
     .hash = c_hash,
+#ifdef PKIOT_FUZZ_ENGINE_DEVICE
+    .cert_verify = c_cert_verify,
+    .cert_parse = c_cert_parse,
+#endif
 };
 
 /* --- application callbacks ----------------------------------------------------------------- */
@@ -457,6 +488,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
+#ifdef PKIOT_FUZZ_ENGINE_DEVICE
+    if (pkiot_mbedtls_crypto_init(&g_mbed_state, 0, &g_mbed) != PKIOT_OK) {
+        exit(1);
+    }
+#endif
     const char *dir = getenv("PKIOT_FUZZ_CAPTURES");
     if (dir == NULL) {
         dir = "test/fuzz/corpus/est-captures";
