@@ -267,6 +267,40 @@ int pkiot_engine_check_path(pkiot_ctx_t *ctx, const pkiot_x509_cert_t *c)
                                   pkiot_engine_unix_now(ctx), cfg->crypto, NULL);
 }
 
+/* A certificate is kept only when it chains to a trust anchor with the others received as
+ * intermediates; the anchor itself may be among them, and an identical copy of an anchor
+ * passes as it is. Leaving out in place while walking is safe: a certificate that does not
+ * validate is on no valid path of another. */
+int pkiot_engine_keep_valid_ca(pkiot_ctx_t *ctx, size_t from)
+{
+    size_t off = from;
+    int first_err = PKIOT_OK;
+    while (off < ctx->ca_len) {
+        pkiot_der_cursor_t cur;
+        pkiot_der_tlv_t tlv;
+        pkiot_x509_cert_t c;
+        pkiot_der_init(&cur, ctx->ca + off, ctx->ca_len - off);
+        int rc = pkiot_der_expect(&cur, PKIOT_DER_SEQUENCE, &tlv);
+        if (rc != PKIOT_OK) {
+            return rc; /* only whole certificates are ever stored: not expected */
+        }
+        rc = pkiot_engine_cert_parse(ctx, tlv.raw, tlv.raw_len, &c);
+        if (rc == PKIOT_OK) {
+            rc = pkiot_engine_check_path(ctx, &c);
+        }
+        if (rc == PKIOT_OK) {
+            off += tlv.raw_len;
+            continue;
+        }
+        first_err = first_err == PKIOT_OK ? rc : first_err;
+        memmove(ctx->ca + off, ctx->ca + off + tlv.raw_len, ctx->ca_len - off - tlv.raw_len);
+        ctx->ca_len -= tlv.raw_len;
+        pkiot_engine_progress(ctx, "left out a CA certificate that does not validate against "
+                                   "the trust anchors");
+    }
+    return first_err;
+}
+
 int pkiot_engine_accept_cert(pkiot_ctx_t *ctx, const uint8_t *cert, size_t len)
 {
     const pkiot_config_t *cfg = ctx->cfg;

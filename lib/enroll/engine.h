@@ -85,6 +85,12 @@ int pkiot_engine_cert_parse(const pkiot_ctx_t *ctx, const uint8_t *der, size_t l
  * (ctx->ca) as intermediates, at the device's time. */
 int pkiot_engine_check_path(pkiot_ctx_t *ctx, const pkiot_x509_cert_t *c);
 
+/* Leave out of ctx->ca, from offset @p from on, every certificate that does not pass
+ * pkiot_engine_check_path(), with a progress message each (RFC 7030 §4.1.3: CA certificates
+ * from a server are used only once they validate). Returns the first refusal's code, or
+ * PKIOT_OK when none was refused; ctx->ca_len tells what is left. */
+int pkiot_engine_keep_valid_ca(pkiot_ctx_t *ctx, size_t from);
+
 /* Check that cert (DER) is for ctx->key and chains to the trust anchors (or to the CA
  * certificates received in this enrollment when bootstrapping). */
 int pkiot_engine_accept_cert(pkiot_ctx_t *ctx, const uint8_t *cert, size_t len);

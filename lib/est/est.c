@@ -269,44 +269,9 @@ static int store_cacerts(pkiot_ctx_t *ctx, const uint8_t *cms, size_t cms_len)
  * validation against the explicit trust anchors. TLS authenticated the server, not what it
  * hands out: a misconfigured server, or one whose CA label points at another CA, must not
  * get a foreign CA into the application's trust store or into the issued certificate's
- * path. So a certificate received is kept only when it chains to a trust anchor, with the
- * others received as intermediates; the anchor itself may be among them (the server MUST
- * include the current root), and an identical copy of an anchor passes as it is. One that
- * does not (expired, another root's) is left out with a progress message, so a leftover of
- * an earlier CA key in the server's bundle does not cut the device off. Leaving out in place
- * while walking is safe: a certificate that does not validate is on no valid path of
- * another. Covers ctx->ca from offset @p from on; returns the first refusal, or PKIOT_OK.
+ * path. pkiot_engine_keep_valid_ca() keeps those that chain to an anchor and leaves out the
+ * others (an expired leftover of an earlier CA key must not cut the device off).
  */
-static int drop_unvalidated(pkiot_ctx_t *ctx, size_t from)
-{
-    size_t off = from;
-    int first_err = PKIOT_OK;
-    while (off < ctx->ca_len) {
-        pkiot_der_cursor_t cur;
-        pkiot_der_tlv_t tlv;
-        pkiot_x509_cert_t c;
-        pkiot_der_init(&cur, ctx->ca + off, ctx->ca_len - off);
-        int rc = pkiot_der_expect(&cur, PKIOT_DER_SEQUENCE, &tlv);
-        if (rc != PKIOT_OK) {
-            return rc; /* only whole certificates are ever stored: not expected */
-        }
-        rc = pkiot_engine_cert_parse(ctx, tlv.raw, tlv.raw_len, &c);
-        if (rc == PKIOT_OK) {
-            rc = pkiot_engine_check_path(ctx, &c);
-        }
-        if (rc == PKIOT_OK) {
-            off += tlv.raw_len;
-            continue;
-        }
-        first_err = first_err == PKIOT_OK ? rc : first_err;
-        memmove(ctx->ca + off, ctx->ca + off + tlv.raw_len, ctx->ca_len - off - tlv.raw_len);
-        ctx->ca_len -= tlv.raw_len;
-        pkiot_engine_progress(ctx, "left out a CA certificate that does not validate against "
-                                   "the trust anchors");
-    }
-    return first_err;
-}
-
 static int handle_cacerts(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
 {
     pkiot_est_state_t *e = &ctx->est;
@@ -326,7 +291,7 @@ static int handle_cacerts(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
      * nothing left, the first refusal is the error. */
     if (rc == PKIOT_OK && !ctx->cfg->bootstrap && ctx->cfg->trust_anchors != NULL &&
         ctx->cfg->trust_anchors_len > 0) {
-        int refused = drop_unvalidated(ctx, 0);
+        int refused = pkiot_engine_keep_valid_ca(ctx, 0);
         rc = ctx->ca_len > 0 ? PKIOT_OK : refused;
     }
     if (rc != PKIOT_OK) {
@@ -439,7 +404,7 @@ static int find_issued_cert(pkiot_ctx_t *ctx, const uint8_t *cms, size_t len)
         }
         last = pkiot_engine_accept_cert(ctx, c.p, c.len);
         if (last == PKIOT_OK) {
-            (void)drop_unvalidated(ctx, ca_start);
+            (void)pkiot_engine_keep_valid_ca(ctx, ca_start);
             return PKIOT_OK;
         }
     }

@@ -825,6 +825,30 @@ static void test_fresh_connection_closed_is_a_failure(void **state)
     assert_int_equal(run(&now), PKIOT_DONE);
 }
 
+/* Runs PKIOT_OP_CACERTS against the answer @p r; returns the engine's final status. */
+static int fetch_cacerts(reply_t r)
+{
+    script(&r, 1);
+    g_store_len = 0;
+    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
+    assert_int_equal(pkiot_enroll_start(&g_ctx, PKIOT_OP_CACERTS), PKIOT_OK);
+    uint32_t now = 0;
+    return run(&now);
+}
+
+/* What the next R_CACERTS_LIST answer serves. */
+static void set_cacerts_list(const test_ca_t *const *list, size_t n)
+{
+    memset(g_cacerts_list, 0, sizeof g_cacerts_list);
+    memcpy(g_cacerts_list, list, n * sizeof *list);
+}
+
+static int fetch_cacerts_list(const test_ca_t *const *list, size_t n)
+{
+    set_cacerts_list(list, n);
+    return fetch_cacerts(R_CACERTS_LIST);
+}
+
 static void test_cacerts_must_chain_to_trust_anchors(void **state)
 {
     (void)state;
@@ -839,12 +863,7 @@ static void test_cacerts_must_chain_to_trust_anchors(void **state)
         {R_CACERTS_MIXED, PKIOT_DONE, g_ca.cert_len}, /* the stray CA is left out */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        script(&cases[i].r, 1);
-        g_store_len = 0;
-        assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
-        assert_int_equal(pkiot_enroll_start(&g_ctx, PKIOT_OP_CACERTS), PKIOT_OK);
-        uint32_t now = 0;
-        int rc = run(&now);
+        int rc = fetch_cacerts(cases[i].r);
         if (rc != cases[i].want) {
             fail_msg("case %zu: got %s, want %s", i, pkiot_strerror_name(rc),
                      pkiot_strerror_name(cases[i].want));
@@ -859,26 +878,7 @@ static void test_cacerts_must_chain_to_trust_anchors(void **state)
     memcpy(two + g_other_ca.cert_len, g_ca.cert, g_ca.cert_len);
     g_cfg.trust_anchors = two;
     g_cfg.trust_anchors_len = g_other_ca.cert_len + g_ca.cert_len;
-    const reply_t r[] = {R_CACERTS_CHAIN};
-    script(r, 1);
-    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
-    assert_int_equal(pkiot_enroll_start(&g_ctx, PKIOT_OP_CACERTS), PKIOT_OK);
-    uint32_t now = 0;
-    assert_int_equal(run(&now), PKIOT_DONE);
-}
-
-/* Runs PKIOT_OP_CACERTS against @p list; returns the engine's final status. */
-static int fetch_cacerts_list(const test_ca_t *const *list, size_t n)
-{
-    memset(g_cacerts_list, 0, sizeof g_cacerts_list);
-    memcpy(g_cacerts_list, list, n * sizeof *list);
-    const reply_t r[] = {R_CACERTS_LIST};
-    script(r, 1);
-    g_store_len = 0;
-    assert_int_equal(pkiot_init(&g_ctx, &g_cfg, g_work, sizeof g_work), PKIOT_OK);
-    assert_int_equal(pkiot_enroll_start(&g_ctx, PKIOT_OP_CACERTS), PKIOT_OK);
-    uint32_t now = 0;
-    return run(&now);
+    assert_int_equal(fetch_cacerts(R_CACERTS_CHAIN), PKIOT_DONE);
 }
 
 /* pkiot_result_ca_certs() is exactly @p want, in this order. */
@@ -939,7 +939,7 @@ static void test_cacerts_keeps_only_what_validates(void **state)
 
     /* The issued certificate's path is then built from what was kept. */
     g_cfg.est.fetch_cacerts = 1;
-    memcpy(g_cacerts_list, mixed, sizeof mixed);
+    set_cacerts_list(mixed, 4);
     const reply_t r[] = {R_CACERTS_LIST, R_ISSUE};
     script(r, 2);
     g_store_len = 0;
