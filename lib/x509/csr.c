@@ -94,7 +94,8 @@ static size_t extra_count(const pkiot_csr_params_t *p)
 
 static const pkiot_slice_t *extra_at(const pkiot_csr_params_t *p, size_t i)
 {
-    if (i < p->n_extra_extensions) {
+    /* Without csrattrs (always so in builds without /csrattrs) every index is a caller's. */
+    if (i < p->n_extra_extensions || attrs_of(p) == NULL) {
         return &p->extra_extensions[i];
     }
     return &attrs_of(p)->extensions[i - p->n_extra_extensions];
@@ -112,11 +113,13 @@ static int extra_has(const pkiot_csr_params_t *p, size_t limit, const uint8_t *o
     return 0;
 }
 
-/* Close an extension whose value was written since @p mark_val (itself after @p mark). */
-static void close_ext(pkiot_der_writer_t *w, size_t mark, size_t mark_val, const uint8_t *oid,
+/* Finish an extension whose value was written since @p mark: close the value as @p tag and
+ * wrap it in the Extension SEQUENCE { extnID, critical, OCTET STRING }. */
+static void close_ext(pkiot_der_writer_t *w, size_t mark, uint32_t tag, const uint8_t *oid,
                       size_t oid_len, int critical)
 {
-    pkiot_der_w_close(w, PKIOT_DER_OCTET_STRING, mark_val);
+    pkiot_der_w_close(w, tag, mark);
+    pkiot_der_w_close(w, PKIOT_DER_OCTET_STRING, mark);
     if (critical) {
         pkiot_der_w_bool(w, 1);
     }
@@ -150,7 +153,6 @@ static int write_san_ext(pkiot_der_writer_t *w, const pkiot_csr_params_t *p, siz
         return PKIOT_E_INVALID_ARG;
     }
     size_t mark = pkiot_der_w_len(w);
-    size_t mark_seq = mark;
     if (raw) {
         if (p->san_der.p == NULL || check_general_names(p->san_der) != PKIOT_OK) {
             return PKIOT_E_INVALID_ARG;
@@ -176,15 +178,14 @@ static int write_san_ext(pkiot_der_writer_t *w, const pkiot_csr_params_t *p, siz
             return rc;
         }
     }
-    pkiot_der_w_close(w, PKIOT_DER_SEQUENCE, mark_seq);
-    close_ext(w, mark, mark, PKIOT_OID_ARG(PKIOT_OID_EXT_SAN), 0);
+    close_ext(w, mark, PKIOT_DER_SEQUENCE, PKIOT_OID_ARG(PKIOT_OID_EXT_SAN), 0);
     (*count)++;
     return w->err;
 }
 
 static void write_ku_ext(pkiot_der_writer_t *w, const pkiot_csr_params_t *p, size_t *count)
 {
-    uint8_t bytes[2] = { 0, 0 };
+    uint16_t bits = 0; /* PKIOT_KU bit n is bit n of the BIT STRING, counted from the top */
     unsigned top = 0;
     uint16_t ku = (uint16_t)(p->key_usage & 0x01FFu);
 
@@ -193,28 +194,26 @@ static void write_ku_ext(pkiot_der_writer_t *w, const pkiot_csr_params_t *p, siz
     }
     for (unsigned n = 0; n < 9; n++) {
         if ((ku & (1u << n)) != 0) {
-            bytes[n / 8u] = (uint8_t)(bytes[n / 8u] | (0x80u >> (n % 8u)));
+            bits = (uint16_t)(bits | (0x8000u >> n));
             top = n;
         }
     }
-    /* Named bit list: trailing zero bits are dropped and counted as unused. */
-    uint8_t unused = (uint8_t)(7u - (top % 8u));
+    /* BIT STRING contents: the count of unused bits, then the bits. Named bit list:
+     * trailing zero bits are dropped and counted as unused. */
+    uint8_t contents[3] = { (uint8_t)(7u - (top % 8u)), (uint8_t)(bits >> 8), (uint8_t)bits };
     size_t mark = pkiot_der_w_len(w);
-    size_t mark_bs = mark;
-    pkiot_der_w_raw(w, bytes, top / 8u + 1u);
-    pkiot_der_w_raw(w, &unused, 1);
-    pkiot_der_w_close(w, PKIOT_DER_BIT_STRING, mark_bs);
-    close_ext(w, mark, mark, PKIOT_OID_ARG(PKIOT_OID_EXT_KEY_USAGE), p->key_usage_critical);
+    pkiot_der_w_raw(w, contents, top / 8u + 2u);
+    close_ext(w, mark, PKIOT_DER_BIT_STRING, PKIOT_OID_ARG(PKIOT_OID_EXT_KEY_USAGE),
+              p->key_usage_critical);
     (*count)++;
 }
 
 static int write_eku_ext(pkiot_der_writer_t *w, const pkiot_csr_params_t *p, size_t *count)
 {
-    static const char *const purposes[] = {
-        PKIOT_OID_KP_SERVER_AUTH, PKIOT_OID_KP_CLIENT_AUTH,   PKIOT_OID_KP_CODE_SIGNING,
-        PKIOT_OID_KP_EMAIL_PROTECTION, PKIOT_OID_KP_TIME_STAMPING, PKIOT_OID_KP_OCSP_SIGNING,
-        PKIOT_OID_KP_CMC_RA,      PKIOT_OID_ANY_EKU,
-    };
+    /* The id-kp-* purposes of the PKIOT_EKU_* bits below PKIOT_EKU_ANY, in bit order, all
+     * sit under 1.3.6.1.5.5.7.3: only their last octet is stored. */
+    static const uint8_t purposes[] = { 0x01, 0x02, 0x03, 0x04, 0x08, 0x09, 0x1C };
+    uint8_t kp[] = PKIOT_OID_KP_SERVER_AUTH;
     uint16_t flags = (uint16_t)(p->ext_key_usage & 0xFFu);
 
     if ((flags == 0 && p->n_eku_oids == 0) ||
@@ -232,13 +231,16 @@ static int write_eku_ext(pkiot_der_writer_t *w, const pkiot_csr_params_t *p, siz
         }
         pkiot_der_w_oid(w, o->p, o->len);
     }
-    for (size_t i = sizeof purposes / sizeof purposes[0]; i > 0; i--) {
+    if ((flags & PKIOT_EKU_ANY) != 0) {
+        pkiot_der_w_oid(w, (const uint8_t *)PKIOT_OID_ANY_EKU, strlen(PKIOT_OID_ANY_EKU));
+    }
+    for (size_t i = sizeof purposes; i > 0; i--) {
         if ((flags & (1u << (i - 1u))) != 0) {
-            pkiot_der_w_oid(w, (const uint8_t *)purposes[i - 1u], strlen(purposes[i - 1u]));
+            kp[PKIOT_OID_LEN(PKIOT_OID_KP_SERVER_AUTH) - 1u] = purposes[i - 1u];
+            pkiot_der_w_oid(w, kp, PKIOT_OID_LEN(PKIOT_OID_KP_SERVER_AUTH));
         }
     }
-    pkiot_der_w_close(w, PKIOT_DER_SEQUENCE, mark);
-    close_ext(w, mark, mark, PKIOT_OID_ARG(PKIOT_OID_EXT_EXT_KEY_USAGE),
+    close_ext(w, mark, PKIOT_DER_SEQUENCE, PKIOT_OID_ARG(PKIOT_OID_EXT_EXT_KEY_USAGE),
               p->ext_key_usage_critical);
     (*count)++;
     return PKIOT_OK;
@@ -260,8 +262,7 @@ static int write_bc_ext(pkiot_der_writer_t *w, const pkiot_csr_params_t *p, size
     if (p->bc_ca) {
         pkiot_der_w_bool(w, 1);
     }
-    pkiot_der_w_close(w, PKIOT_DER_SEQUENCE, mark);
-    close_ext(w, mark, mark, PKIOT_OID_ARG(PKIOT_OID_EXT_BASIC_CONSTRAINTS), 1);
+    close_ext(w, mark, PKIOT_DER_SEQUENCE, PKIOT_OID_ARG(PKIOT_OID_EXT_BASIC_CONSTRAINTS), 1);
     (*count)++;
     return PKIOT_OK;
 }
@@ -340,6 +341,19 @@ static int check_attribute(const pkiot_slice_t *a)
     return rc;
 }
 
+/* Prepend pre-encoded attributes, the last first. */
+static int write_attribute_list(pkiot_der_writer_t *w, const pkiot_slice_t *list, size_t n)
+{
+    for (size_t i = n; i > 0; i--) {
+        int rc = check_attribute(&list[i - 1u]);
+        if (rc != PKIOT_OK) {
+            return rc;
+        }
+        pkiot_der_w_raw(w, list[i - 1u].p, list[i - 1u].len);
+    }
+    return PKIOT_OK;
+}
+
 static int write_attributes(pkiot_der_writer_t *w, const pkiot_csr_params_t *p)
 {
     size_t mark = pkiot_der_w_len(w);
@@ -350,22 +364,14 @@ static int write_attributes(pkiot_der_writer_t *w, const pkiot_csr_params_t *p)
         return PKIOT_E_INVALID_ARG;
     }
     if (attrs_of(p) != NULL) {
-        for (size_t i = attrs_of(p)->n_attributes; i > 0; i--) {
-            const pkiot_slice_t *a = &attrs_of(p)->attributes[i - 1u];
-            rc = check_attribute(a);
-            if (rc != PKIOT_OK) {
-                return rc;
-            }
-            pkiot_der_w_raw(w, a->p, a->len);
-        }
-    }
-    for (size_t i = p->n_extra_attributes; i > 0; i--) {
-        const pkiot_slice_t *a = &p->extra_attributes[i - 1u];
-        rc = check_attribute(a);
+        rc = write_attribute_list(w, attrs_of(p)->attributes, attrs_of(p)->n_attributes);
         if (rc != PKIOT_OK) {
             return rc;
         }
-        pkiot_der_w_raw(w, a->p, a->len);
+    }
+    rc = write_attribute_list(w, p->extra_attributes, p->n_extra_attributes);
+    if (rc != PKIOT_OK) {
+        return rc;
     }
     if (p->challenge_password != NULL) {
         const uint8_t *pw = (const uint8_t *)p->challenge_password;

@@ -30,42 +30,28 @@ size_t pkiot_x509_utf8_chars(const uint8_t *p, size_t len)
     size_t n = 0;
     size_t i = 0;
     while (i < len) {
-        uint8_t c = p[i];
-        size_t k;
-        uint32_t cp;
+        uint8_t c = p[i++];
+        n++;
         if (c < 0x80u) {
-            i++;
-            n++;
             continue;
         }
-        if (c >= 0xC2u && c <= 0xDFu) {
-            k = 1;
-            cp = c & 0x1Fu;
-        } else if (c >= 0xE0u && c <= 0xEFu) {
-            k = 2;
-            cp = c & 0x0Fu;
-        } else if (c >= 0xF0u && c <= 0xF4u) {
-            k = 3;
-            cp = c & 0x07u;
-        } else {
+        /* Lead bytes C2..DF, E0..EF and F0..F4 start 1, 2 or 3 continuation bytes. */
+        size_t k = c >= 0xF0u ? 3u : (c >= 0xE0u ? 2u : 1u);
+        uint32_t min = k == 3u ? 0x10000u : (k == 2u ? 0x800u : 0u); /* no overlong forms */
+        uint32_t cp = c & (0x3Fu >> k);
+        if (c < 0xC2u || c > 0xF4u || len - i < k) {
             return SIZE_MAX;
         }
-        if (len - i - 1u < k) {
-            return SIZE_MAX;
-        }
-        for (size_t j = 1; j <= k; j++) {
-            uint8_t d = p[i + j];
+        for (; k > 0; k--) {
+            uint8_t d = p[i++];
             if ((d & 0xC0u) != 0x80u) {
                 return SIZE_MAX;
             }
             cp = (cp << 6) | (uint32_t)(d & 0x3Fu);
         }
-        if ((k == 2 && cp < 0x800u) || (k == 3 && cp < 0x10000u) || cp > 0x10FFFFu ||
-            (cp >= 0xD800u && cp <= 0xDFFFu)) {
+        if (cp < min || cp > 0x10FFFFu || (cp >= 0xD800u && cp <= 0xDFFFu)) {
             return SIZE_MAX;
         }
-        i += k + 1u;
-        n++;
     }
     return n;
 }
@@ -193,7 +179,6 @@ static int write_ava(pkiot_der_writer_t *w, const char *s, size_t *pos)
     size_t t1;
     const pkiot_x509_dn_attr_t *attr = NULL;
     uint8_t oid_buf[32];
-    const uint8_t *oid;
     size_t oid_len;
     size_t vend = 0;
     size_t vlen = 0;
@@ -216,24 +201,18 @@ static int write_ava(pkiot_der_writer_t *w, const char *s, size_t *pos)
     }
     i++;
     if (s[t0] >= '0' && s[t0] <= '9') {
-        char txt[64];
-        if (t1 - t0 >= sizeof txt) {
+        /* Dotted OIDs of 64 characters or more are refused as too long. */
+        if (t1 - t0 >= 64u ||
+            pkiot_x509_oid_parse(s + t0, t1 - t0, oid_buf, sizeof oid_buf, &oid_len) != PKIOT_OK) {
             return PKIOT_E_X509_DN_SYNTAX;
         }
-        memcpy(txt, s + t0, t1 - t0);
-        txt[t1 - t0] = '\0';
-        if (pkiot_x509_oid_from_string(txt, oid_buf, sizeof oid_buf, &oid_len) != PKIOT_OK) {
-            return PKIOT_E_X509_DN_SYNTAX;
-        }
-        oid = oid_buf;
         attr = pkiot_x509_dn_attr_by_oid(oid_buf, oid_len);
     } else {
         attr = pkiot_x509_dn_attr_by_name(s + t0, t1 - t0);
         if (attr == NULL) {
             return PKIOT_E_X509_UNKNOWN_ATTR;
         }
-        oid = attr->oid;
-        oid_len = attr->oid_len;
+        oid_len = pkiot_x509_dn_attr_oid(attr, oid_buf);
     }
     while (s[i] == ' ') {
         i++;
@@ -276,8 +255,8 @@ static int write_ava(pkiot_der_writer_t *w, const char *s, size_t *pos)
         if (!pkiot_x509_check_string(tag, w->p, vlen, attr != NULL ? attr->max_chars : 0)) {
             return PKIOT_E_X509_DN_SYNTAX;
         }
-        if (attr != NULL && attr->oid_len == PKIOT_OID_LEN(PKIOT_OID_AT_COUNTRY) &&
-            memcmp(attr->oid, PKIOT_OID_AT_COUNTRY, attr->oid_len) == 0) {
+        if (oid_len == PKIOT_OID_LEN(PKIOT_OID_AT_COUNTRY) &&
+            memcmp(oid_buf, PKIOT_OID_AT_COUNTRY, oid_len) == 0) {
             int a = (w->p[0] | 0x20) >= 'a' && (w->p[0] | 0x20) <= 'z';
             int b = vlen == 2 && (w->p[1] | 0x20) >= 'a' && (w->p[1] | 0x20) <= 'z';
             if (!a || !b) {
@@ -286,7 +265,7 @@ static int write_ava(pkiot_der_writer_t *w, const char *s, size_t *pos)
         }
         pkiot_der_w_header(w, tag, vlen);
     }
-    pkiot_der_w_oid(w, oid, oid_len);
+    pkiot_der_w_oid(w, oid_buf, oid_len);
     pkiot_der_w_close(w, PKIOT_DER_SEQUENCE, mark);
     *pos = vend;
     return w->err;
@@ -468,7 +447,8 @@ static void print_rdn(const pkiot_der_tlv_t *rdn, outbuf_t *o)
         }
         const pkiot_x509_dn_attr_t *at = pkiot_x509_dn_attr_by_oid(type.val, type.len);
         if (at != NULL) {
-            puts_n(o, at->name, strlen(at->name));
+            const char *name = pkiot_x509_dn_attr_name(at);
+            puts_n(o, name, strlen(name));
         } else {
             char tmp[96];
             size_t n = 0;

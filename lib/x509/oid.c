@@ -10,32 +10,72 @@
 #define PS PKIOT_DER_PRINTABLE_STRING
 #define IA5 PKIOT_DER_IA5_STRING
 
-#define DN_ATTR(n, a, o, tag, ub)                                                              \
-    { (n), (a), (const uint8_t *)(o), (uint8_t)PKIOT_OID_LEN(o), (uint8_t)(tag), (ub) }
+/* The OID of every known naming attribute is one of these arcs plus one final octet. */
+enum { ARC_X520, ARC_PKCS9, ARC_PILOT };
 
-/* Upper bounds from RFC 5280 Appendix A (ub-*). */
-static const pkiot_x509_dn_attr_t dn_attrs[] = {
-    DN_ATTR("CN", "commonName", PKIOT_OID_AT_CN, U8, 64),
-    DN_ATTR("SN", "surname", "\x55\x04\x04", U8, 32768),
-    DN_ATTR("serialNumber", NULL, PKIOT_OID_AT_SERIAL_NUMBER, PS, 64),
-    DN_ATTR("C", "countryName", PKIOT_OID_AT_COUNTRY, PS, 2),
-    DN_ATTR("L", "localityName", "\x55\x04\x07", U8, 128),
-    DN_ATTR("ST", "S", "\x55\x04\x08", U8, 128),
-    DN_ATTR("street", "streetAddress", "\x55\x04\x09", U8, 128),
-    DN_ATTR("O", "organizationName", PKIOT_OID_AT_ORG, U8, 64),
-    DN_ATTR("OU", "organizationalUnitName", PKIOT_OID_AT_ORG_UNIT, U8, 64),
-    DN_ATTR("title", NULL, "\x55\x04\x0C", U8, 64),
-    DN_ATTR("postalCode", NULL, "\x55\x04\x11", U8, 40),
-    DN_ATTR("GN", "givenName", "\x55\x04\x2A", U8, 32768),
-    DN_ATTR("initials", NULL, "\x55\x04\x2B", U8, 32768),
-    DN_ATTR("generationQualifier", NULL, "\x55\x04\x2C", U8, 32768),
-    DN_ATTR("dnQualifier", NULL, "\x55\x04\x2E", PS, 0),
-    DN_ATTR("pseudonym", NULL, "\x55\x04\x41", U8, 128),
-    DN_ATTR("organizationIdentifier", NULL, "\x55\x04\x61", U8, 0),
-    DN_ATTR("emailAddress", "E", PKIOT_OID_PKCS9_EMAIL, IA5, 255),
-    DN_ATTR("DC", "domainComponent", PKIOT_OID_AT_DC, IA5, 0),
-    DN_ATTR("UID", "userId", PKIOT_OID_AT_UID, U8, 0),
+static const struct dn_arc {
+    uint8_t len;
+    uint8_t oid[PKIOT_X509_DN_ATTR_OID_MAX - 1u];
+} dn_arcs[] = {
+    /* 2.5.4 */
+    [ARC_X520] = { 2, { 0x55, 0x04 } },
+    /* 1.2.840.113549.1.9 */
+    [ARC_PKCS9] = { 8, { 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09 } },
+    /* 0.9.2342.19200300.100.1 */
+    [ARC_PILOT] = { 9, { 0x09, 0x92, 0x26, 0x89, 0x93, 0xF2, 0x2C, 0x64, 0x01 } },
 };
+
+#define DN_ATTR(arc, last, tag, ub) { (arc), (last), (uint8_t)(tag), (ub) }
+
+/* Upper bounds from RFC 5280 Appendix A (ub-*). The names of entry i are the i-th pair of
+ * dn_names below. */
+static const pkiot_x509_dn_attr_t dn_attrs[] = {
+    DN_ATTR(ARC_X520, 0x03, U8, 64),     /* 2.5.4.3 CN */
+    DN_ATTR(ARC_X520, 0x04, U8, 32768),  /* 2.5.4.4 SN */
+    DN_ATTR(ARC_X520, 0x05, PS, 64),     /* 2.5.4.5 serialNumber */
+    DN_ATTR(ARC_X520, 0x06, PS, 2),      /* 2.5.4.6 C */
+    DN_ATTR(ARC_X520, 0x07, U8, 128),    /* 2.5.4.7 L */
+    DN_ATTR(ARC_X520, 0x08, U8, 128),    /* 2.5.4.8 ST */
+    DN_ATTR(ARC_X520, 0x09, U8, 128),    /* 2.5.4.9 street */
+    DN_ATTR(ARC_X520, 0x0A, U8, 64),     /* 2.5.4.10 O */
+    DN_ATTR(ARC_X520, 0x0B, U8, 64),     /* 2.5.4.11 OU */
+    DN_ATTR(ARC_X520, 0x0C, U8, 64),     /* 2.5.4.12 title */
+    DN_ATTR(ARC_X520, 0x11, U8, 40),     /* 2.5.4.17 postalCode */
+    DN_ATTR(ARC_X520, 0x2A, U8, 32768),  /* 2.5.4.42 GN */
+    DN_ATTR(ARC_X520, 0x2B, U8, 32768),  /* 2.5.4.43 initials */
+    DN_ATTR(ARC_X520, 0x2C, U8, 32768),  /* 2.5.4.44 generationQualifier */
+    DN_ATTR(ARC_X520, 0x2E, PS, 0),      /* 2.5.4.46 dnQualifier */
+    DN_ATTR(ARC_X520, 0x41, U8, 128),    /* 2.5.4.65 pseudonym */
+    DN_ATTR(ARC_X520, 0x61, U8, 0),      /* 2.5.4.97 organizationIdentifier */
+    DN_ATTR(ARC_PKCS9, 0x01, IA5, 255),  /* 1.2.840.113549.1.9.1 emailAddress */
+    DN_ATTR(ARC_PILOT, 0x19, IA5, 0),    /* 0.9.2342.19200300.100.1.25 DC */
+    DN_ATTR(ARC_PILOT, 0x01, U8, 0),     /* 0.9.2342.19200300.100.1.1 UID */
+};
+
+#define N_DN_ATTRS (sizeof dn_attrs / sizeof dn_attrs[0])
+
+/* Per attribute: the short name used when printing, then a second accepted spelling or "". */
+static const char dn_names[] =
+    "CN\0commonName\0"
+    "SN\0surname\0"
+    "serialNumber\0\0"
+    "C\0countryName\0"
+    "L\0localityName\0"
+    "ST\0S\0"
+    "street\0streetAddress\0"
+    "O\0organizationName\0"
+    "OU\0organizationalUnitName\0"
+    "title\0\0"
+    "postalCode\0\0"
+    "GN\0givenName\0"
+    "initials\0\0"
+    "generationQualifier\0\0"
+    "dnQualifier\0\0"
+    "pseudonym\0\0"
+    "organizationIdentifier\0\0"
+    "emailAddress\0E\0"
+    "DC\0domainComponent\0"
+    "UID\0userId";
 
 int pkiot_x509_ascii_casecmp(const char *a, const char *b, size_t len)
 {
@@ -55,39 +95,58 @@ int pkiot_x509_ascii_casecmp(const char *a, const char *b, size_t len)
     return 0;
 }
 
-static int name_is(const char *known, const char *name, size_t len)
-{
-    return known != NULL && strlen(known) == len && pkiot_x509_ascii_casecmp(known, name, len) == 0;
-}
-
 const pkiot_x509_dn_attr_t *pkiot_x509_dn_attr_by_name(const char *name, size_t len)
 {
-    for (size_t i = 0; i < sizeof dn_attrs / sizeof dn_attrs[0]; i++) {
-        if (name_is(dn_attrs[i].name, name, len) || name_is(dn_attrs[i].alias, name, len)) {
-            return &dn_attrs[i];
+    const char *s = dn_names;
+    for (size_t i = 0; i < 2u * N_DN_ATTRS; i++) {
+        size_t n = strlen(s);
+        /* n != 0: an empty alias matches nothing */
+        if (n == len && n != 0 && pkiot_x509_ascii_casecmp(s, name, len) == 0) {
+            return &dn_attrs[i / 2u];
         }
+        s += n + 1u;
     }
     return NULL;
+}
+
+const char *pkiot_x509_dn_attr_name(const pkiot_x509_dn_attr_t *attr)
+{
+    const char *s = dn_names;
+    for (size_t i = 2u * (size_t)(attr - dn_attrs); i > 0; i--) {
+        s += strlen(s) + 1u;
+    }
+    return s;
+}
+
+size_t pkiot_x509_dn_attr_oid(const pkiot_x509_dn_attr_t *attr,
+                              uint8_t out[PKIOT_X509_DN_ATTR_OID_MAX])
+{
+    const struct dn_arc *arc = &dn_arcs[attr->arc_base];
+    memcpy(out, arc->oid, arc->len);
+    out[arc->len] = attr->arc_last;
+    return arc->len + 1u;
 }
 
 const pkiot_x509_dn_attr_t *pkiot_x509_dn_attr_by_oid(const uint8_t *oid, size_t len)
 {
-    for (size_t i = 0; i < sizeof dn_attrs / sizeof dn_attrs[0]; i++) {
-        if (dn_attrs[i].oid_len == len && memcmp(dn_attrs[i].oid, oid, len) == 0) {
+    for (size_t i = 0; i < N_DN_ATTRS; i++) {
+        uint8_t known[PKIOT_X509_DN_ATTR_OID_MAX];
+        if (pkiot_x509_dn_attr_oid(&dn_attrs[i], known) == len && memcmp(known, oid, len) == 0) {
             return &dn_attrs[i];
         }
     }
     return NULL;
 }
 
+/* The OID bytes live in the entry itself: no pointer and no separate literal per entry. */
 typedef struct sigalg {
-    const char *oid;
+    uint8_t oid[10];
     uint8_t oid_len;
     uint8_t fam;
     uint8_t hash;
 } sigalg_t;
 
-#define SIGALG(o, f, h) { (o), (uint8_t)PKIOT_OID_LEN(o), (uint8_t)(f), (uint8_t)(h) }
+#define SIGALG(o, f, h) { o, (uint8_t)PKIOT_OID_LEN(o), (uint8_t)(f), (uint8_t)(h) }
 
 static const sigalg_t sigalgs[] = {
     SIGALG(PKIOT_OID_ECDSA_SHA256, PKIOT_X509_SIGFAM_ECDSA, PKIOT_HASH_SHA256),
@@ -126,7 +185,7 @@ const char *pkiot_x509_sigalg_oid(unsigned fam, pkiot_hash_alg_t hash, size_t *l
     for (size_t i = 0; i < sizeof sigalgs / sizeof sigalgs[0]; i++) {
         if (sigalgs[i].fam == fam && sigalgs[i].hash == (uint8_t)hash) {
             *len = sigalgs[i].oid_len;
-            return sigalgs[i].oid;
+            return (const char *)sigalgs[i].oid;
         }
     }
     return NULL;
@@ -238,20 +297,18 @@ static size_t put_arc(uint8_t *out, size_t cap, size_t pos, uint32_t v)
     return n;
 }
 
-int pkiot_x509_oid_from_string(const char *text, uint8_t *out, size_t cap, size_t *olen)
+int pkiot_x509_oid_parse(const char *text, size_t len, uint8_t *out, size_t cap, size_t *olen)
 {
-    uint32_t arcs[2] = { 0, 0 };
+    uint32_t first = 0;
     size_t narc = 0;
     size_t pos = 0;
     const char *s = text;
+    const char *end = text + len;
 
-    if (text == NULL || (out == NULL && cap != 0) || olen == NULL) {
-        return PKIOT_E_INVALID_ARG;
-    }
     for (;;) {
         uint32_t v = 0;
         size_t digits = 0;
-        while (*s >= '0' && *s <= '9') {
+        while (s < end && *s >= '0' && *s <= '9') {
             if (digits > 0 && v == 0) {
                 return PKIOT_E_INVALID_ARG; /* leading zero */
             }
@@ -266,28 +323,24 @@ int pkiot_x509_oid_from_string(const char *text, uint8_t *out, size_t cap, size_
         if (digits == 0) {
             return PKIOT_E_INVALID_ARG;
         }
-        if (narc < 2) {
-            arcs[narc] = v;
-        }
         narc++;
-        if (narc == 2) {
-            if (arcs[0] > 2 || (arcs[0] < 2 && arcs[1] >= 40) ||
-                arcs[1] > UINT32_MAX - 80u) {
-                return PKIOT_E_INVALID_ARG;
+        if (narc == 1) {
+            first = v;
+        } else {
+            /* The first two arcs share one subidentifier. */
+            if (narc == 2) {
+                if (first > 2 || (first < 2 && v >= 40) || v > UINT32_MAX - 80u) {
+                    return PKIOT_E_INVALID_ARG;
+                }
+                v += first * 40u;
             }
-            size_t n = put_arc(out, cap, pos, arcs[0] * 40u + arcs[1]);
-            if (n == 0) {
-                return PKIOT_E_BUFFER_TOO_SMALL;
-            }
-            pos += n;
-        } else if (narc > 2) {
             size_t n = put_arc(out, cap, pos, v);
             if (n == 0) {
                 return PKIOT_E_BUFFER_TOO_SMALL;
             }
             pos += n;
         }
-        if (*s == '\0') {
+        if (s == end) {
             break;
         }
         if (*s != '.') {
@@ -300,6 +353,14 @@ int pkiot_x509_oid_from_string(const char *text, uint8_t *out, size_t cap, size_
     }
     *olen = pos;
     return PKIOT_OK;
+}
+
+int pkiot_x509_oid_from_string(const char *text, uint8_t *out, size_t cap, size_t *olen)
+{
+    if (text == NULL || (out == NULL && cap != 0) || olen == NULL) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    return pkiot_x509_oid_parse(text, strlen(text), out, cap, olen);
 }
 
 /* --- SET OF sorting ---------------------------------------------------------------------- */
@@ -344,8 +405,9 @@ int pkiot_x509_der_sort_set(uint8_t *p, size_t len)
     int swapped = 1;
     while (swapped) {
         pkiot_der_cursor_t cur;
-        pkiot_der_tlv_t a;
-        pkiot_der_tlv_t b;
+        pkiot_der_tlv_t t;
+        uint8_t *a; /* the element t is compared with, the one before it */
+        size_t a_len;
         int rc;
 
         swapped = 0;
@@ -353,23 +415,25 @@ int pkiot_x509_der_sort_set(uint8_t *p, size_t len)
         if (pkiot_der_at_end(&cur)) {
             return PKIOT_OK;
         }
-        rc = pkiot_der_next(&cur, &a);
+        rc = pkiot_der_next(&cur, &t);
         if (rc != PKIOT_OK) {
             return rc;
         }
+        a = p + (t.raw - p);
+        a_len = t.raw_len;
         while (!pkiot_der_at_end(&cur)) {
-            rc = pkiot_der_next(&cur, &b);
+            rc = pkiot_der_next(&cur, &t);
             if (rc != PKIOT_OK) {
                 return rc;
             }
-            if (der_less(b.raw, b.raw_len, a.raw, a.raw_len)) {
-                uint8_t *start = p + (a.raw - p);
-                pkiot_x509_swap_blocks(start, a.raw_len, b.raw_len);
-                /* a now follows b: continue comparing a with the element after it. */
-                a.raw = start + b.raw_len;
+            if (der_less(t.raw, t.raw_len, a, a_len)) {
+                pkiot_x509_swap_blocks(a, a_len, t.raw_len);
+                /* a now follows t: continue comparing a with the element after it. */
+                a += t.raw_len;
                 swapped = 1;
             } else {
-                a = b;
+                a = p + (t.raw - p);
+                a_len = t.raw_len;
             }
         }
     }

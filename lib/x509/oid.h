@@ -99,21 +99,30 @@
 /* Internal tables and helpers shared by lib/x509 (not part of the public API).             */
 /* ---------------------------------------------------------------------------------------- */
 
-/** A naming attribute the DN string syntax knows by name. */
+/** A naming attribute the DN string syntax knows by name. Its names and OID are reached
+ *  through the functions below: the table stores no pointers, which keeps it small. */
 typedef struct pkiot_x509_dn_attr {
-    const char *name;    /**< short name used when printing ("CN") */
-    const char *alias;   /**< second accepted spelling, or NULL ("commonName") */
-    const uint8_t *oid;  /**< contents octets */
-    uint8_t oid_len;
+    uint8_t arc_base;    /**< private: which OID arc the attribute type sits under */
+    uint8_t arc_last;    /**< private: last contents octet of its OID */
     uint8_t str_tag;     /**< string type used when encoding */
     uint16_t max_chars;  /**< RFC 5280 upper bound in characters, 0 = none */
 } pkiot_x509_dn_attr_t;
+
+/** Longest OID contents of a naming attribute in the table. */
+#define PKIOT_X509_DN_ATTR_OID_MAX 10u
 
 /** Look up a naming attribute by (case-insensitive) name of @p len bytes; NULL if unknown. */
 const pkiot_x509_dn_attr_t *pkiot_x509_dn_attr_by_name(const char *name, size_t len);
 
 /** Look up a naming attribute by OID contents; NULL if unknown. */
 const pkiot_x509_dn_attr_t *pkiot_x509_dn_attr_by_oid(const uint8_t *oid, size_t len);
+
+/** Short name used when printing ("CN"). */
+const char *pkiot_x509_dn_attr_name(const pkiot_x509_dn_attr_t *attr);
+
+/** Copy the attribute's OID contents to @p out; @return their length. */
+size_t pkiot_x509_dn_attr_oid(const pkiot_x509_dn_attr_t *attr,
+                              uint8_t out[PKIOT_X509_DN_ATTR_OID_MAX]);
 
 /** Signature algorithm families. */
 #define PKIOT_X509_SIGFAM_NONE 0u
@@ -141,6 +150,9 @@ int pkiot_x509_der_sort_set(uint8_t *p, size_t len);
 
 /** Exchange the adjacent blocks [p, p+a) and [p+a, p+a+b) in place (three reversals). */
 void pkiot_x509_swap_blocks(uint8_t *p, size_t a, size_t b);
+
+/** pkiot_x509_oid_from_string() for the @p len characters at @p text (no NUL needed). */
+int pkiot_x509_oid_parse(const char *text, size_t len, uint8_t *out, size_t cap, size_t *olen);
 
 /** ASCII case-insensitive comparison of @p len bytes; 0 when equal. */
 int pkiot_x509_ascii_casecmp(const char *a, const char *b, size_t len);

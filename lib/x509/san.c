@@ -9,21 +9,6 @@
 
 #define SAN_ERR PKIOT_E_X509_SAN_SYNTAX
 
-static int prefix(const char *s, const char *p, size_t *skip)
-{
-    size_t n = strlen(p);
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\0') {
-            return 0;
-        }
-    }
-    if (pkiot_x509_ascii_casecmp(s, p, n) != 0) {
-        return 0;
-    }
-    *skip = n;
-    return 1;
-}
-
 /* Dotted quad, exactly: four decimal octets without leading zeros, then NUL or @p stop. */
 static int parse_ipv4(const char *s, size_t *used, uint8_t out[4])
 {
@@ -60,55 +45,44 @@ static int parse_ipv4(const char *s, size_t *used, uint8_t out[4])
 /* RFC 4291 §2.2 text forms: eight groups, "::" once, optional dotted-quad tail. */
 static int parse_ipv6(const char *s, uint8_t out[16])
 {
-    uint8_t head[16];
-    uint8_t tail[16];
-    size_t nh = 0;
-    size_t nt = 0;
-    int dc = 0;
+    uint8_t groups[16];
+    size_t n = 0;          /* bytes in groups */
+    size_t gap = SIZE_MAX; /* where "::" stands in groups, if anywhere */
     size_t i = 0;
 
     if (s[0] == ':') {
         if (s[1] != ':') {
             return 0;
         }
-        dc = 1;
+        gap = 0;
         i = 2;
     }
     while (s[i] != '\0') {
-        uint8_t *dst = dc ? tail : head;
-        size_t *n = dc ? &nt : &nh;
-        size_t j = i;
-        int v4 = 0;
-        while (s[j] != '\0' && s[j] != ':') {
-            if (s[j] == '.') {
-                v4 = 1;
-            }
-            j++;
-        }
-        if (v4) {
-            size_t used = 0;
-            if (nh + nt > 12 || !parse_ipv4(s + i, &used, dst + *n) || s[i + used] != '\0') {
-                return 0;
-            }
-            *n += 4;
-            i += used;
-            break;
-        }
+        size_t start = i;
         unsigned v = 0;
         size_t d = 0;
-        while (pkiot_hex_value(s[i]) >= 0) {
-            v = (v << 4) | (unsigned)pkiot_hex_value(s[i]);
+        for (int h = pkiot_hex_value(s[i]); h >= 0; h = pkiot_hex_value(s[i])) {
+            v = (v << 4) | (unsigned)h;
             d++;
             i++;
             if (d > 4) {
                 return 0;
             }
         }
-        if (d == 0 || nh + nt >= 16) {
+        if (s[i] == '.') {
+            /* The group was the first octet of a dotted quad, which must end the text. */
+            size_t used = 0;
+            if (n > 12 || !parse_ipv4(s + start, &used, groups + n) || s[start + used] != '\0') {
+                return 0;
+            }
+            n += 4;
+            break;
+        }
+        if (d == 0 || n >= 16) {
             return 0;
         }
-        dst[(*n)++] = (uint8_t)(v >> 8);
-        dst[(*n)++] = (uint8_t)v;
+        groups[n++] = (uint8_t)(v >> 8);
+        groups[n++] = (uint8_t)v;
         if (s[i] == '\0') {
             break;
         }
@@ -117,21 +91,25 @@ static int parse_ipv6(const char *s, uint8_t out[16])
         }
         i++;
         if (s[i] == ':') {
-            if (dc) {
+            if (gap != SIZE_MAX) {
                 return 0;
             }
-            dc = 1;
+            gap = n;
             i++;
         } else if (s[i] == '\0') {
             return 0; /* trailing single colon */
         }
     }
-    if (dc ? nh + nt > 14 : nh != 16) {
+    if (gap == SIZE_MAX ? n != 16 : n > 14) {
         return 0;
     }
+    if (gap == SIZE_MAX) {
+        gap = n;
+    }
+    /* The groups after "::" go to the end, zeros fill the gap. */
     memset(out, 0, 16);
-    memcpy(out, head, nh);
-    memcpy(out + 16 - nt, tail, nt);
+    memcpy(out, groups, gap);
+    memcpy(out + 16 - (n - gap), groups + gap, n - gap);
     return 1;
 }
 
@@ -181,16 +159,24 @@ int pkiot_x509_san_check(const pkiot_x509_san_t *san)
     switch (san->type) {
     case PKIOT_SAN_DNS:
         return dns_ok(v, n) ? PKIOT_OK : SAN_ERR;
-    case PKIOT_SAN_EMAIL: {
-        const char *at = visible_ascii(v, n) ? memchr(v, '@', n) : NULL;
-        if (at == NULL || at == v || at == v + n - 1 ||
-            memchr(at + 1, '@', (size_t)(v + n - at - 1)) != NULL) {
+    case PKIOT_SAN_EMAIL:
+    case PKIOT_SAN_URI: {
+        /* local@domain, scheme:rest: the separator must follow something */
+        const char *at = NULL;
+        if (visible_ascii(v, n)) {
+            at = memchr(v, san->type == PKIOT_SAN_EMAIL ? '@' : ':', n);
+        }
+        if (at == NULL || at == v) {
+            return SAN_ERR;
+        }
+        if (*at == ':') {
+            return PKIOT_OK; /* a URI: nothing more to check */
+        }
+        if (at == v + n - 1 || memchr(at + 1, '@', (size_t)(v + n - at - 1)) != NULL) {
             return SAN_ERR;
         }
         return PKIOT_OK;
     }
-    case PKIOT_SAN_URI:
-        return visible_ascii(v, n) && memchr(v, ':', n) != NULL && v[0] != ':' ? PKIOT_OK : SAN_ERR;
     case PKIOT_SAN_IP:
         return n == 4 || n == 16 ? PKIOT_OK : SAN_ERR;
     case PKIOT_SAN_RID:
@@ -207,43 +193,50 @@ int pkiot_x509_san_check(const pkiot_x509_san_t *san)
 
 int pkiot_x509_san_from_string(const char *s, pkiot_x509_san_t *out, uint8_t ip_buf[16])
 {
-    size_t k = 0;
+    static const struct {
+        char prefix[7];
+        uint8_t type;
+    } kinds[] = {
+        { "DNS:", PKIOT_SAN_DNS },     { "IP:", PKIOT_SAN_IP },   { "URI:", PKIOT_SAN_URI },
+        { "email:", PKIOT_SAN_EMAIL }, { "RID:", PKIOT_SAN_RID },
+    };
 
     if (s == NULL || out == NULL || ip_buf == NULL) {
         return PKIOT_E_INVALID_ARG;
     }
-    if (prefix(s, "DNS:", &k)) {
-        out->type = PKIOT_SAN_DNS;
-    } else if (prefix(s, "IP:", &k)) {
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        size_t k = strlen(kinds[i].prefix);
+        /* Stops at the first difference, so never reads past the end of a shorter s. */
+        if (pkiot_x509_ascii_casecmp(s, kinds[i].prefix, k) != 0) {
+            continue;
+        }
         const char *v = s + k;
-        size_t used = 0;
-        out->type = PKIOT_SAN_IP;
-        out->value = ip_buf;
-        if (strchr(v, ':') != NULL) {
-            out->len = 16;
-            return parse_ipv6(v, ip_buf) ? PKIOT_OK : SAN_ERR;
+        size_t n = strlen(v);
+        out->type = (pkiot_x509_san_type_t)kinds[i].type;
+        if (out->type == PKIOT_SAN_IP) {
+            size_t used = 0;
+            out->value = ip_buf;
+            if (memchr(v, ':', n) != NULL) {
+                out->len = 16;
+                return parse_ipv6(v, ip_buf) ? PKIOT_OK : SAN_ERR;
+            }
+            out->len = 4;
+            return parse_ipv4(v, &used, ip_buf) && used == n ? PKIOT_OK : SAN_ERR;
         }
-        out->len = 4;
-        return parse_ipv4(v, &used, ip_buf) && v[used] == '\0' ? PKIOT_OK : SAN_ERR;
-    } else if (prefix(s, "URI:", &k)) {
-        out->type = PKIOT_SAN_URI;
-    } else if (prefix(s, "email:", &k)) {
-        out->type = PKIOT_SAN_EMAIL;
-    } else if (prefix(s, "RID:", &k)) {
-        size_t olen = 0;
-        out->type = PKIOT_SAN_RID;
-        if (pkiot_x509_oid_from_string(s + k, ip_buf, 16, &olen) != PKIOT_OK) {
-            return SAN_ERR;
+        if (out->type == PKIOT_SAN_RID) {
+            size_t olen = 0;
+            if (pkiot_x509_oid_parse(v, n, ip_buf, 16, &olen) != PKIOT_OK) {
+                return SAN_ERR;
+            }
+            out->value = ip_buf;
+            out->len = olen;
+            return PKIOT_OK;
         }
-        out->value = ip_buf;
-        out->len = olen;
-        return PKIOT_OK;
-    } else {
-        return SAN_ERR;
+        out->value = (const uint8_t *)v;
+        out->len = n;
+        return pkiot_x509_san_check(out);
     }
-    out->value = (const uint8_t *)(s + k);
-    out->len = strlen(s + k);
-    return pkiot_x509_san_check(out);
+    return SAN_ERR;
 }
 
 int pkiot_x509_write_general_name(pkiot_der_writer_t *w, const pkiot_x509_san_t *san)
@@ -252,21 +245,10 @@ int pkiot_x509_write_general_name(pkiot_der_writer_t *w, const pkiot_x509_san_t 
     if (rc != PKIOT_OK) {
         return rc;
     }
-    switch (san->type) {
-    case PKIOT_SAN_DIR_NAME: {
-        size_t mark = pkiot_der_w_len(w);
-        pkiot_der_w_raw(w, san->value, san->len);
-        pkiot_der_w_close(w, PKIOT_DER_CTX_C(4), mark);
-        break;
-    }
-    case PKIOT_SAN_OTHER_NAME:
-    case PKIOT_SAN_X400:
-    case PKIOT_SAN_EDI_PARTY:
-        pkiot_der_w_prim(w, PKIOT_DER_CTX_C((unsigned)san->type), san->value, san->len);
-        break;
-    default:
-        pkiot_der_w_prim(w, PKIOT_DER_CTX_P((unsigned)san->type), san->value, san->len);
-        break;
-    }
+    unsigned t = (unsigned)san->type;
+    int constructed = san->type == PKIOT_SAN_OTHER_NAME || san->type == PKIOT_SAN_X400 ||
+                      san->type == PKIOT_SAN_DIR_NAME || san->type == PKIOT_SAN_EDI_PARTY;
+    pkiot_der_w_prim(w, constructed ? PKIOT_DER_CTX_C(t) : PKIOT_DER_CTX_P(t), san->value,
+                     san->len);
     return w->err;
 }
