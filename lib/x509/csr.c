@@ -232,7 +232,7 @@ static int write_eku_ext(pkiot_der_writer_t *w, const pkiot_csr_params_t *p, siz
         pkiot_der_w_oid(w, o->p, o->len);
     }
     if ((flags & PKIOT_EKU_ANY) != 0) {
-        pkiot_der_w_oid(w, (const uint8_t *)PKIOT_OID_ANY_EKU, strlen(PKIOT_OID_ANY_EKU));
+        pkiot_der_w_oid(w, PKIOT_OID_ARG(PKIOT_OID_ANY_EKU));
     }
     for (size_t i = sizeof purposes; i > 0; i--) {
         if ((flags & (1u << (i - 1u))) != 0) {

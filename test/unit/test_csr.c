@@ -215,6 +215,36 @@ static void test_csr_rsa2048(void **state)
     check_full(PKIOT_KEY_RSA_2048, "Signature Algorithm: sha256WithRSAEncryption", "rsa2048");
 }
 
+/* anyExtendedKeyUsage is 2.5.29.37.0: its OID ends in a zero byte. */
+static void test_csr_any_eku(void **state)
+{
+    (void)state;
+    static const uint8_t any_eku[] = { 0x06, 0x04, 0x55, 0x1D, 0x25, 0x00 };
+    pkiot_key_ref_t key;
+    pkiot_csr_params_t p;
+    uint8_t buf[1024];
+    char out[8192];
+    const uint8_t *csr = NULL;
+    size_t len = 0;
+    int found = 0;
+
+    assert_int_equal(g_crypto.key_generate(g_crypto.ctx, PKIOT_KEY_EC_P256, 0, &key), PKIOT_OK);
+    memset(&p, 0, sizeof p);
+    p.subject = "CN=any";
+    p.ext_key_usage = PKIOT_EKU_CLIENT_AUTH | PKIOT_EKU_ANY;
+    build_ok(&p, &key, buf, sizeof buf, &csr, &len);
+    for (size_t i = 0; i + sizeof any_eku <= len; i++) {
+        found |= memcmp(csr + i, any_eku, sizeof any_eku) == 0;
+    }
+    assert_true(found);
+    if (g_openssl) {
+        openssl_req_text(csr, len, "anyeku", out, sizeof out);
+        assert_contains(out, "verify OK");
+        assert_contains(out, "TLS Web Client Authentication, Any Extended Key Usage");
+    }
+    pkiot_zeroize(&key, sizeof key);
+}
+
 /* Minimal request, explicit hash, and the documented buffer rule. */
 static void test_csr_minimal_and_hash(void **state)
 {
@@ -934,6 +964,7 @@ int main(void)
         cmocka_unit_test(test_csr_p384),
         cmocka_unit_test(test_csr_rsa2048),
         cmocka_unit_test(test_csr_minimal_and_hash),
+        cmocka_unit_test(test_csr_any_eku),
         cmocka_unit_test(test_csr_interruptible),
         cmocka_unit_test(test_dn_encoding),
         cmocka_unit_test(test_dn_syntax),
