@@ -25,7 +25,7 @@ static uint32_t days_in_month(uint32_t y, uint32_t m)
     return dim[m - 1u] + ((m == 2u && is_leap(y)) ? 1u : 0u);
 }
 
-/* Days from 1970-01-01 to y-m-d; y in 0..9999, m and d valid. */
+/* Days from 1970-01-01 to y-m-d; m and d valid, y from 0 to a few years past 9999. */
 static int32_t days_from_civil(uint32_t y, uint32_t m, uint32_t d)
 {
     /* One era later, so that January and February of year 0 stay non-negative. */
@@ -71,18 +71,22 @@ int pkiot_time_to_civil(int64_t t, pkiot_datetime_t *dt)
     return PKIOT_OK;
 }
 
-/* Validate and convert; @p max_sec is 59, or 60 where a leap second is allowed. Fields
- * come from at most four digits each, or are -1 when absent. */
-static int from_fields(int32_t y, int32_t mo, int32_t d, int32_t h, int32_t mi, int32_t s,
-                       int32_t max_sec, int64_t *t)
+/* A broken-down time as the parsers collect it, each field from at most four digits. */
+enum { F_YEAR, F_MONTH, F_DAY, F_HOUR, F_MINUTE, F_SECOND, F_COUNT };
+
+/* Validate and convert; @p max_sec is 59, or 60 where a leap second is allowed. */
+static int from_fields(const int32_t f[F_COUNT], int32_t max_sec, int64_t *t)
 {
+    const int32_t y = f[F_YEAR], mo = f[F_MONTH], d = f[F_DAY];
     if (y < 0 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
-        (uint32_t)d > days_in_month((uint32_t)y, (uint32_t)mo) || h < 0 || h > 23 || mi < 0 ||
-        mi > 59 || s < 0 || s > max_sec) {
+        (uint32_t)d > days_in_month((uint32_t)y, (uint32_t)mo) || f[F_HOUR] < 0 ||
+        f[F_HOUR] > 23 || f[F_MINUTE] < 0 || f[F_MINUTE] > 59 || f[F_SECOND] < 0 ||
+        f[F_SECOND] > max_sec) {
         return PKIOT_E_TIME_RANGE;
     }
     int32_t days = days_from_civil((uint32_t)y, (uint32_t)mo, (uint32_t)d);
-    int64_t r = (int64_t)days * (int64_t)SECS_PER_DAY + h * 3600 + mi * 60 + s;
+    int64_t r = (int64_t)days * (int64_t)SECS_PER_DAY + f[F_HOUR] * 3600 + f[F_MINUTE] * 60 +
+                f[F_SECOND];
     if (r > PKIOT_TIME_MAX) {
         return PKIOT_E_TIME_RANGE; /* 9999-12-31T23:59:60 */
     }
@@ -95,7 +99,8 @@ int pkiot_time_from_civil(const pkiot_datetime_t *dt, int64_t *t)
     if (dt == NULL || t == NULL) {
         return PKIOT_E_INVALID_ARG;
     }
-    return from_fields(dt->year, dt->month, dt->day, dt->hour, dt->minute, dt->second, 59, t);
+    const int32_t f[F_COUNT] = {dt->year, dt->month, dt->day, dt->hour, dt->minute, dt->second};
+    return from_fields(f, 59, t);
 }
 
 /* ---- ASN.1 ------------------------------------------------------------------------------ */
@@ -113,45 +118,40 @@ static int32_t digits(const uint8_t *s, size_t n)
     return v;
 }
 
-/* "MMDDHHMMSSZ" after the year digits. */
-static int parse_asn1_tail(int32_t year, const uint8_t *s, int64_t *t)
+/* "YYMMDDHHMMSSZ" or "YYYYMMDDHHMMSSZ": @p year_digits is 2 or 4. */
+static int parse_asn1(const uint8_t *s, size_t len, size_t year_digits, int64_t *t)
 {
-    int32_t mo = digits(s, 2), d = digits(s + 2, 2), h = digits(s + 4, 2);
-    int32_t mi = digits(s + 6, 2), sec = digits(s + 8, 2);
-    if (mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0 || s[10] != 'Z') {
+    int32_t f[F_COUNT];
+
+    if (t == NULL || (s == NULL && len != 0)) {
+        return PKIOT_E_INVALID_ARG;
+    }
+    if (len != year_digits + 11u || s[len - 1u] != 'Z') {
         return PKIOT_E_TIME_FORMAT;
     }
-    return from_fields(year, mo, d, h, mi, sec, 59, t);
+    f[F_YEAR] = digits(s, year_digits);
+    for (size_t i = 1; i < F_COUNT; i++) {
+        f[i] = digits(s + year_digits + 2u * (i - 1u), 2);
+    }
+    for (size_t i = 0; i < F_COUNT; i++) {
+        if (f[i] < 0) {
+            return PKIOT_E_TIME_FORMAT;
+        }
+    }
+    if (year_digits == 2) {
+        f[F_YEAR] += f[F_YEAR] >= 50 ? 1900 : 2000;
+    }
+    return from_fields(f, 59, t);
 }
 
 int pkiot_time_parse_utc(const uint8_t *s, size_t len, int64_t *t)
 {
-    if (t == NULL || (s == NULL && len != 0)) {
-        return PKIOT_E_INVALID_ARG;
-    }
-    if (len != PKIOT_TIME_UTC_LEN) {
-        return PKIOT_E_TIME_FORMAT;
-    }
-    int32_t yy = digits(s, 2);
-    if (yy < 0) {
-        return PKIOT_E_TIME_FORMAT;
-    }
-    return parse_asn1_tail(yy >= 50 ? 1900 + yy : 2000 + yy, s + 2, t);
+    return parse_asn1(s, len, 2, t);
 }
 
 int pkiot_time_parse_generalized(const uint8_t *s, size_t len, int64_t *t)
 {
-    if (t == NULL || (s == NULL && len != 0)) {
-        return PKIOT_E_INVALID_ARG;
-    }
-    if (len != PKIOT_TIME_GENERALIZED_LEN) {
-        return PKIOT_E_TIME_FORMAT;
-    }
-    int32_t y = digits(s, 4);
-    if (y < 0) {
-        return PKIOT_E_TIME_FORMAT;
-    }
-    return parse_asn1_tail(y, s + 4, t);
+    return parse_asn1(s, len, 4, t);
 }
 
 int pkiot_time_parse_der(const pkiot_der_tlv_t *tlv, int64_t *t)
@@ -255,13 +255,12 @@ typedef struct scan {
     const char *end;
 } scan_t;
 
-static int lit(scan_t *sc, const char *s)
+static int lit(scan_t *sc, char c)
 {
-    size_t n = strlen(s);
-    if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, s, n) != 0) {
+    if (sc->p == sc->end || *sc->p != c) {
         return 0;
     }
-    sc->p += n;
+    sc->p++;
     return 1;
 }
 
@@ -277,45 +276,77 @@ static int32_t num(scan_t *sc, size_t n)
     return v;
 }
 
-static const char *const k_months[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-static const char *const k_days[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-static const char *const k_days_long[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
-                                           "Friday", "Saturday", "Sunday"};
+/* Names as the grammar spells them (case-sensitive), '|'-separated. */
+static const char k_months[] = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec";
+static const char k_days[] = "Mon|Tue|Wed|Thu|Fri|Sat|Sun";
+static const char k_days_long[] = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday";
 
-static int32_t month(scan_t *sc)
+/* Number (from 1) of the entry of @p names the input starts with, or -1. */
+static int32_t name(scan_t *sc, const char *names)
 {
-    for (int32_t i = 0; i < 12; i++) {
-        if (lit(sc, k_months[i])) {
-            return i + 1;
+    for (int32_t i = 1;; i++) {
+        size_t n = 0;
+        while (names[n] != '|' && names[n] != '\0') {
+            n++;
         }
+        if ((size_t)(sc->end - sc->p) >= n && memcmp(sc->p, names, n) == 0) {
+            sc->p += n;
+            return i;
+        }
+        if (names[n] == '\0') {
+            return -1;
+        }
+        names += n + 1u;
     }
-    return -1;
 }
 
-static int day_name(scan_t *sc, const char *const *names)
+/*
+ * The three HTTP-date forms in strftime notation: %a / %A a short / long day name (any day:
+ * it is not checked against the date), %b a month name, %e a day as "06" or " 6", %Y four
+ * digits, %d %y %H %M %S two; any other character stands for itself.
+ */
+static const char k_imf_fixdate[] = "%a, %d %b %Y %H:%M:%S GMT"; /* Sun, 06 Nov 1994 08:49:37 GMT */
+static const char k_rfc850[] = "%A, %d-%b-%y %H:%M:%S GMT";     /* Sunday, 06-Nov-94 08:49:37 GMT */
+static const char k_asctime[] = "%a %b %e %H:%M:%S %Y";          /* Sun Nov  6 08:49:37 1994 */
+
+/* 1 when the whole input follows @p fmt; %y leaves the two digits in f[F_YEAR]. */
+static int scan_date(scan_t *sc, const char *fmt, int32_t f[F_COUNT + 1])
 {
-    for (size_t i = 0; i < 7; i++) {
-        if (lit(sc, names[i])) {
-            return 1;
+    for (; *fmt != '\0'; fmt++) {
+        if (*fmt != '%') {
+            if (!lit(sc, *fmt)) {
+                return 0;
+            }
+            continue;
+        }
+        const char *names = NULL;
+        size_t field = F_COUNT; /* day names are read but not kept */
+        size_t width = 2;
+        char c = *++fmt;
+        if (c == 'a') {
+            names = k_days;
+        } else if (c == 'A') {
+            names = k_days_long;
+        } else if (c == 'b') {
+            names = k_months;
+            field = F_MONTH;
+        } else if (c == 'd' || c == 'e') {
+            if (c == 'e' && lit(sc, ' ')) {
+                width = 1;
+            }
+            field = F_DAY;
+        } else if (c == 'Y' || c == 'y') {
+            width = c == 'Y' ? 4 : 2;
+            field = F_YEAR;
+        } else {
+            field = c == 'H' ? F_HOUR : c == 'M' ? F_MINUTE : F_SECOND;
+        }
+        f[field] = names != NULL ? name(sc, names) : num(sc, width);
+        if (f[field] < 0) {
+            return 0;
         }
     }
-    return 0;
-}
-
-/* time-of-day = hour ":" minute ":" second, each 2DIGIT */
-static int hms(scan_t *sc, int32_t *h, int32_t *mi, int32_t *s)
-{
-    *h = num(sc, 2);
-    if (*h < 0 || !lit(sc, ":")) {
-        return 0;
-    }
-    *mi = num(sc, 2);
-    if (*mi < 0 || !lit(sc, ":")) {
-        return 0;
-    }
-    *s = num(sc, 2);
-    return *s >= 0;
+    return sc->p == sc->end;
 }
 
 static void trim(const char **s, size_t *len)
@@ -332,11 +363,19 @@ static void trim(const char **s, size_t *len)
 /* RFC 9110: a two-digit year more than 50 years ahead is the previous century's. */
 static int32_t expand_year(int32_t yy, int64_t now)
 {
-    pkiot_datetime_t dt;
-    if (now < 0 || pkiot_time_to_civil(now, &dt) != PKIOT_OK) {
+    if (now < 0 || now > PKIOT_TIME_MAX) {
         return yy < 70 ? 2000 + yy : 1900 + yy;
     }
-    int32_t cur = dt.year;
+    /* now < 2^38, and 86400 = 128 * 675: after a shift by 7 the day count is a 32-bit
+     * division. */
+    int32_t days = (int32_t)((uint32_t)((uint64_t)now >> 7) / 675u);
+    /* Only the current year is needed, and stepping back over January 1sts keeps the whole
+     * civil conversion out of images that only parse HTTP dates. A year has at least 365
+     * days, so the first guess is the current year or a few years past it. */
+    int32_t cur = 1970 + days / 365;
+    while (days_from_civil((uint32_t)cur, 1, 1) > days) {
+        cur--;
+    }
     int32_t y = cur - cur % 100 + yy;
     if (y > cur + 50) {
         y -= 100;
@@ -346,7 +385,7 @@ static int32_t expand_year(int32_t yy, int64_t now)
 
 int pkiot_time_parse_http(const char *s, size_t len, int64_t now, int64_t *t)
 {
-    int32_t y, mo, d, h, mi, sec;
+    int32_t f[F_COUNT + 1];
 
     if (t == NULL || (s == NULL && len != 0)) {
         return PKIOT_E_INVALID_ARG;
@@ -356,44 +395,17 @@ int pkiot_time_parse_http(const char *s, size_t len, int64_t now, int64_t *t)
         return PKIOT_E_TIME_FORMAT;
     }
     scan_t sc = {s, s + len};
-
-    if (len > 3 && s[3] == ',') {
-        /* IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT */
-        if (!day_name(&sc, k_days) || !lit(&sc, ", ") || (d = num(&sc, 2)) < 0 ||
-            !lit(&sc, " ") || (mo = month(&sc)) < 0 || !lit(&sc, " ") || (y = num(&sc, 4)) < 0 ||
-            !lit(&sc, " ") || !hms(&sc, &h, &mi, &sec) || !lit(&sc, " GMT")) {
-            return PKIOT_E_TIME_FORMAT;
-        }
-    } else if (len > 3 && s[3] == ' ') {
-        /* asctime: Sun Nov  6 08:49:37 1994 */
-        if (!day_name(&sc, k_days) || !lit(&sc, " ") || (mo = month(&sc)) < 0 ||
-            !lit(&sc, " ")) {
-            return PKIOT_E_TIME_FORMAT;
-        }
-        if (lit(&sc, " ")) {
-            d = num(&sc, 1);
-        } else {
-            d = num(&sc, 2);
-        }
-        if (d < 0 || !lit(&sc, " ") || !hms(&sc, &h, &mi, &sec) || !lit(&sc, " ") ||
-            (y = num(&sc, 4)) < 0) {
-            return PKIOT_E_TIME_FORMAT;
-        }
-    } else {
-        /* RFC 850: Sunday, 06-Nov-94 08:49:37 GMT */
-        int32_t yy;
-        if (!day_name(&sc, k_days_long) || !lit(&sc, ", ") || (d = num(&sc, 2)) < 0 ||
-            !lit(&sc, "-") || (mo = month(&sc)) < 0 || !lit(&sc, "-") ||
-            (yy = num(&sc, 2)) < 0 || !lit(&sc, " ") || !hms(&sc, &h, &mi, &sec) ||
-            !lit(&sc, " GMT")) {
-            return PKIOT_E_TIME_FORMAT;
-        }
-        y = expand_year(yy, now);
-    }
-    if (sc.p != sc.end) {
+    /* The fourth character tells the forms apart: "Sun," "Sun " "Sunday," */
+    const char *fmt = len > 3 && s[3] == ',' ? k_imf_fixdate
+                      : len > 3 && s[3] == ' ' ? k_asctime
+                                               : k_rfc850;
+    if (!scan_date(&sc, fmt, f)) {
         return PKIOT_E_TIME_FORMAT;
     }
-    return from_fields(y, mo, d, h, mi, sec, 60, t);
+    if (fmt == k_rfc850) {
+        f[F_YEAR] = expand_year(f[F_YEAR], now);
+    }
+    return from_fields(f, 60, t);
 }
 
 int pkiot_time_parse_retry_after(const char *s, size_t len, int64_t now,

@@ -191,68 +191,55 @@ int pkiot_der_next_ber(pkiot_der_cursor_t *cur, pkiot_der_tlv_t *tlv)
     if (cur->p == NULL) {
         return PKIOT_E_DER_TRUNCATED;
     }
-    const uint8_t *start = cur->p;
-    const uint8_t *end = cur->end;
-    int rc = parse_header(start, end, 1, &h);
-    if (rc != PKIOT_OK) {
-        return rc;
-    }
-    if (h.tag == 0) {
-        return PKIOT_E_DER_BAD_TAG; /* a stray end-of-contents marker is not an element */
-    }
-    const uint8_t *val = start + h.hdr_len;
-    size_t clen;
-    const uint8_t *after;
-    if (!h.indefinite) {
-        if (h.len > (size_t)(end - val)) {
-            return PKIOT_E_DER_TRUNCATED;
+    const uint8_t *const end = cur->end;
+    const uint8_t *q = cur->p;
+    const uint8_t *val = NULL;
+    uint32_t tag = 0;
+    int indefinite = 0;
+    /* The element itself at depth 0, then for an indefinite length every element nested in it
+     * up to the matching end-of-contents; iterative so the stack use does not depend on the
+     * input. */
+    unsigned depth = 0;
+    do {
+        if (depth != 0 && (size_t)(end - q) >= 2 && q[0] == 0 && q[1] == 0) {
+            q += 2;
+            depth--;
+            continue;
         }
-        clen = h.len;
-        after = val + h.len;
-    } else {
-        /* Skip nested elements until the matching end-of-contents; iterative so the stack
-         * use does not depend on the input. */
-        const uint8_t *q = val;
-        unsigned depth = 1;
-        for (;;) {
-            if ((size_t)(end - q) >= 2 && q[0] == 0 && q[1] == 0) {
-                q += 2;
-                if (--depth == 0) {
-                    break;
-                }
-                continue;
-            }
-            der_hdr_t in;
-            rc = parse_header(q, end, 1, &in);
-            if (rc != PKIOT_OK) {
-                return rc;
-            }
-            if (in.tag == 0) {
-                return PKIOT_E_DER_BAD_VALUE; /* end-of-contents with a non-zero length */
-            }
-            q += in.hdr_len;
-            if (in.indefinite) {
-                if (++depth > PKIOT_DER_MAX_DEPTH) {
-                    return PKIOT_E_DER_TOO_DEEP;
-                }
-            } else {
-                if (in.len > (size_t)(end - q)) {
-                    return PKIOT_E_DER_TRUNCATED;
-                }
-                q += in.len;
-            }
+        int rc = parse_header(q, end, 1, &h);
+        if (rc != PKIOT_OK) {
+            return rc;
         }
-        after = q;
-        clen = (size_t)(after - val) - 2;
-    }
+        if (h.tag == 0) {
+            /* A stray end-of-contents marker is not an element; nested, its length is not 0. */
+            return depth == 0 ? PKIOT_E_DER_BAD_TAG : PKIOT_E_DER_BAD_VALUE;
+        }
+        q += h.hdr_len;
+        if (depth == 0) {
+            tag = h.tag;
+            val = q;
+            indefinite = h.indefinite;
+        }
+        if (h.indefinite) {
+            if (++depth > PKIOT_DER_MAX_DEPTH) {
+                return PKIOT_E_DER_TOO_DEEP;
+            }
+        } else {
+            if (h.len > (size_t)(end - q)) {
+                return PKIOT_E_DER_TRUNCATED;
+            }
+            q += h.len;
+        }
+    } while (depth != 0);
     if (tlv != NULL) {
-        tlv->tag = h.tag;
-        tlv->raw = start;
+        tlv->tag = tag;
+        tlv->raw = cur->p;
         tlv->val = val;
-        tlv->len = clen;
-        tlv->raw_len = (size_t)(after - start);
+        /* An indefinite length's closing 00 00 is not contents. */
+        tlv->len = (size_t)(q - val) - (indefinite ? 2u : 0u);
+        tlv->raw_len = (size_t)(q - cur->p);
     }
-    cur->p = after;
+    cur->p = q;
     return PKIOT_OK;
 }
 
@@ -464,40 +451,35 @@ void pkiot_der_w_raw(pkiot_der_writer_t *w, const uint8_t *data, size_t len)
     }
 }
 
-/* 1 when @p tag is a well-formed packed identifier (see pkiot_der_tlv_t.tag). */
-static int tag_valid(uint32_t tag, size_t *nbytes)
+/* Identifier octets in @p tag when it is a well-formed packed identifier (see
+ * pkiot_der_tlv_t.tag), or 0 when it is not one. */
+static size_t tag_octets(uint32_t tag)
 {
-    if (tag <= 0xFFu) {
-        *nbytes = 1;
-        return (tag & 0x1Fu) != 0x1Fu;
-    }
-    size_t n = tag > 0xFFFFFFu ? 4u : (tag > 0xFFFFu ? 3u : 2u);
-    uint8_t b[4];
-    for (size_t i = 0; i < n; i++) {
-        b[i] = (uint8_t)(tag >> (8u * (n - 1u - i)));
-    }
-    if ((b[0] & 0x1Fu) != 0x1Fu || b[1] == 0x80u || (b[n - 1] & 0x80u) != 0) {
-        return 0;
-    }
+    size_t n = 1;
     uint32_t num = 0;
-    for (size_t i = 1; i < n; i++) {
-        if (i < n - 1 && (b[i] & 0x80u) == 0) {
+    uint8_t b = 0;
+    /* Tag-number octets from the last one, the only one without the continuation bit. */
+    for (; tag > 0xFFu; tag >>= 8, n++) {
+        b = (uint8_t)tag;
+        if ((b & 0x80u) != (n == 1 ? 0u : 0x80u)) {
             return 0;
         }
-        num = (num << 7) | (uint32_t)(b[i] & 0x7Fu);
+        num |= (uint32_t)(b & 0x7Fu) << (7u * (n - 1u));
     }
-    *nbytes = n;
-    return num >= 0x1Fu;
+    if (n == 1) {
+        return (tag & 0x1Fu) != 0x1Fu;
+    }
+    /* High-tag-number form: no leading zero septet, and a number the low form cannot hold. */
+    return ((tag & 0x1Fu) == 0x1Fu && b != 0x80u && num >= 0x1Fu) ? n : 0;
 }
 
 void pkiot_der_w_header(pkiot_der_writer_t *w, uint32_t tag, size_t len)
 {
-    size_t tag_bytes = 0;
-
     if (w == NULL || w->err != PKIOT_OK) {
         return;
     }
-    if (!tag_valid(tag, &tag_bytes)) {
+    size_t tag_bytes = tag_octets(tag);
+    if (tag_bytes == 0) {
         w_fail(w, PKIOT_E_INVALID_ARG);
         return;
     }

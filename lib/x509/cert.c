@@ -21,24 +21,25 @@ static int cert_time(const pkiot_der_tlv_t *t, int64_t *out)
 
 pkiot_key_type_t pkiot_x509_curve_type(const uint8_t *oid, size_t len, uint16_t *bits)
 {
-    if (len == PKIOT_OID_LEN(PKIOT_OID_SECP256R1) && memcmp(oid, PKIOT_OID_SECP256R1, len) == 0) {
-        *bits = 256;
-        return PKIOT_KEY_EC_P256;
-    }
-    if (len == PKIOT_OID_LEN(PKIOT_OID_SECP384R1) && memcmp(oid, PKIOT_OID_SECP384R1, len) == 0) {
-        *bits = 384;
-        return PKIOT_KEY_EC_P384;
-    }
-    if (len == PKIOT_OID_LEN(PKIOT_OID_SECP521R1) && memcmp(oid, PKIOT_OID_SECP521R1, len) == 0) {
-        *bits = 521;
-        return PKIOT_KEY_NONE;
-    }
-    /* brainpoolP256r1 / P384r1 / P512r1 (RFC 5639): sizes only, not pkiot key types. */
-    static const uint8_t bp[] = { 0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01 };
-    if (len == sizeof bp + 1u && memcmp(oid, bp, sizeof bp) == 0) {
-        uint8_t last = oid[len - 1u];
-        *bits = last == 0x07 ? 256u : (last == 0x0B ? 384u : (last == 0x0D ? 512u : 0u));
-        return PKIOT_KEY_NONE;
+    static const struct {
+        uint8_t oid[10]; /* room for the terminating NUL of the string initializers */
+        uint8_t len;
+        uint8_t type;
+        uint16_t bits;
+    } curves[] = {
+        {PKIOT_OID_SECP256R1, PKIOT_OID_LEN(PKIOT_OID_SECP256R1), PKIOT_KEY_EC_P256, 256},
+        {PKIOT_OID_SECP384R1, PKIOT_OID_LEN(PKIOT_OID_SECP384R1), PKIOT_KEY_EC_P384, 384},
+        {PKIOT_OID_SECP521R1, PKIOT_OID_LEN(PKIOT_OID_SECP521R1), PKIOT_KEY_NONE, 521},
+        /* brainpoolP256r1 / P384r1 / P512r1 (RFC 5639): sizes only, not pkiot key types. */
+        {"\x2B\x24\x03\x03\x02\x08\x01\x01\x07", 9, PKIOT_KEY_NONE, 256},
+        {"\x2B\x24\x03\x03\x02\x08\x01\x01\x0B", 9, PKIOT_KEY_NONE, 384},
+        {"\x2B\x24\x03\x03\x02\x08\x01\x01\x0D", 9, PKIOT_KEY_NONE, 512},
+    };
+    for (size_t i = 0; i < sizeof curves / sizeof curves[0]; i++) {
+        if (len == curves[i].len && memcmp(oid, curves[i].oid, len) == 0) {
+            *bits = curves[i].bits;
+            return (pkiot_key_type_t)curves[i].type;
+        }
     }
     *bits = 0;
     return PKIOT_KEY_NONE;
