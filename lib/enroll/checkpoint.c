@@ -7,18 +7,20 @@
 
 static const uint8_t ckpt_magic[4] = {'P', 'K', 'C', 'K'};
 
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
+/* At most 4 bytes at a time: 64-bit values go as two halves, low half first, so the
+ * 32-bit targets need no 64-bit shifts. */
+static void put_le(uint8_t *p, uint32_t v, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
         p[i] = (uint8_t)(v >> (8u * i));
     }
 }
 
-static uint64_t get_le(const uint8_t *p, unsigned n)
+static uint32_t get_le(const uint8_t *p, unsigned n)
 {
-    uint64_t v = 0;
+    uint32_t v = 0;
     for (unsigned i = 0; i < n; i++) {
-        v |= (uint64_t)p[i] << (8u * i);
+        v |= (uint32_t)p[i] << (8u * i);
     }
     return v;
 }
@@ -55,7 +57,7 @@ void pkiot_ckpt_put(pkiot_ckpt_writer_t *w, uint8_t tag, const void *data, size_
         return;
     }
     w->buf[w->len] = tag;
-    put_le(w->buf + w->len + 1, len, 2);
+    put_le(w->buf + w->len + 1, (uint32_t)len, 2);
     if (len > 0) {
         memcpy(w->buf + w->len + 3, data, len);
     }
@@ -72,7 +74,8 @@ void pkiot_ckpt_put_u32(pkiot_ckpt_writer_t *w, uint8_t tag, uint32_t v)
 void pkiot_ckpt_put_i64(pkiot_ckpt_writer_t *w, uint8_t tag, int64_t v)
 {
     uint8_t b[8];
-    put_le(b, (uint64_t)v, 8);
+    put_le(b, (uint32_t)(uint64_t)v, 4);
+    put_le(b + 4, (uint32_t)((uint64_t)v >> 32), 4);
     pkiot_ckpt_put(w, tag, b, sizeof b);
 }
 
@@ -81,7 +84,7 @@ int pkiot_ckpt_end(pkiot_ckpt_writer_t *w, size_t *total_len)
     if (w->err != PKIOT_OK) {
         return w->err;
     }
-    put_le(w->buf + 8, w->len - PKIOT_CKPT_HEADER_LEN, 4);
+    put_le(w->buf + 8, (uint32_t)(w->len - PKIOT_CKPT_HEADER_LEN), 4);
     uint32_t crc = pkiot_crc32(0, w->buf, w->len);
     put_le(w->buf + w->len, crc, 4);
     w->len += PKIOT_CKPT_TRAILER_LEN;
@@ -97,22 +100,22 @@ int pkiot_ckpt_open(pkiot_ckpt_reader_t *r, const uint8_t *blob, size_t len)
     if (get_le(blob + 4, 2) != PKIOT_CKPT_VERSION) {
         return PKIOT_E_CKPT_VERSION;
     }
-    uint64_t plen = get_le(blob + 8, 4);
+    size_t plen = get_le(blob + 8, 4);
     if (plen != len - PKIOT_CKPT_HEADER_LEN - PKIOT_CKPT_TRAILER_LEN) {
         return PKIOT_E_CKPT_CORRUPT;
     }
     size_t body = len - PKIOT_CKPT_TRAILER_LEN;
-    if (pkiot_crc32(0, blob, body) != (uint32_t)get_le(blob + body, 4)) {
+    if (pkiot_crc32(0, blob, body) != get_le(blob + body, 4)) {
         return PKIOT_E_CKPT_CORRUPT;
     }
     /* Framing check up front so later lookups never meet a record running off the end. */
     const uint8_t *p = blob + PKIOT_CKPT_HEADER_LEN;
-    size_t left = (size_t)plen;
+    size_t left = plen;
     while (left > 0) {
         if (left < 3) {
             return PKIOT_E_CKPT_CORRUPT;
         }
-        size_t rl = (size_t)get_le(p + 1, 2);
+        size_t rl = get_le(p + 1, 2);
         if (left - 3 < rl) {
             return PKIOT_E_CKPT_CORRUPT;
         }
@@ -120,7 +123,7 @@ int pkiot_ckpt_open(pkiot_ckpt_reader_t *r, const uint8_t *blob, size_t len)
         left -= 3 + rl;
     }
     r->payload = blob + PKIOT_CKPT_HEADER_LEN;
-    r->payload_len = (size_t)plen;
+    r->payload_len = plen;
     r->protocol = blob[6];
     r->operation = blob[7];
     return PKIOT_OK;
@@ -131,7 +134,7 @@ int pkiot_ckpt_get(const pkiot_ckpt_reader_t *r, uint8_t tag, pkiot_slice_t *val
     const uint8_t *p = r->payload;
     size_t left = r->payload_len;
     while (left >= 3) {
-        size_t rl = (size_t)get_le(p + 1, 2);
+        size_t rl = get_le(p + 1, 2);
         if (p[0] == tag) {
             val->p = p + 3;
             val->len = rl;
@@ -143,8 +146,8 @@ int pkiot_ckpt_get(const pkiot_ckpt_reader_t *r, uint8_t tag, pkiot_slice_t *val
     return PKIOT_E_NOT_FOUND;
 }
 
-/* A fixed-width little-endian record: absent, of the wrong size, or its value. */
-static int get_fixed(const pkiot_ckpt_reader_t *r, uint8_t tag, unsigned width, uint64_t *v)
+/* A fixed-width record: absent, of the wrong size, or where its value starts. */
+static int get_fixed(const pkiot_ckpt_reader_t *r, uint8_t tag, size_t width, const uint8_t **v)
 {
     pkiot_slice_t s;
     int rc = pkiot_ckpt_get(r, tag, &s);
@@ -154,26 +157,26 @@ static int get_fixed(const pkiot_ckpt_reader_t *r, uint8_t tag, unsigned width, 
     if (s.len != width) {
         return PKIOT_E_CKPT_CORRUPT;
     }
-    *v = get_le(s.p, width);
+    *v = s.p;
     return PKIOT_OK;
 }
 
 int pkiot_ckpt_get_u32(const pkiot_ckpt_reader_t *r, uint8_t tag, uint32_t *v)
 {
-    uint64_t x = 0;
-    int rc = get_fixed(r, tag, 4, &x);
+    const uint8_t *p = NULL;
+    int rc = get_fixed(r, tag, 4, &p);
     if (rc == PKIOT_OK) {
-        *v = (uint32_t)x;
+        *v = get_le(p, 4);
     }
     return rc;
 }
 
 int pkiot_ckpt_get_i64(const pkiot_ckpt_reader_t *r, uint8_t tag, int64_t *v)
 {
-    uint64_t x = 0;
-    int rc = get_fixed(r, tag, 8, &x);
+    const uint8_t *p = NULL;
+    int rc = get_fixed(r, tag, 8, &p);
     if (rc == PKIOT_OK) {
-        *v = (int64_t)x;
+        *v = (int64_t)((uint64_t)get_le(p + 4, 4) << 32 | get_le(p, 4));
     }
     return rc;
 }

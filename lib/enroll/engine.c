@@ -100,8 +100,8 @@ void pkiot_engine_keep_text(pkiot_ctx_t *ctx, const uint8_t *text, size_t len)
 
 int pkiot_engine_later(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
 {
-    uint32_t delay = cfg_or(ctx->cfg->default_retry_after_s, DEFAULT_RETRY_AFTER_S);
     int64_t now_unix = pkiot_engine_unix_now(ctx);
+    uint32_t delay = cfg_or(ctx->cfg->default_retry_after_s, DEFAULT_RETRY_AFTER_S);
     pkiot_slice_t v;
     pkiot_retry_after_t ra;
     if (rsp != NULL && pkiot_http_resp_field(rsp, PKIOT_HTTP_F_RETRY_AFTER, &v) == PKIOT_OK &&
@@ -340,7 +340,7 @@ int pkiot_engine_accept_cert(pkiot_ctx_t *ctx, const uint8_t *cert, size_t len)
 /* checkpoints                                                                            */
 /* ------------------------------------------------------------------------------------- */
 
-static int save_checkpoint(pkiot_ctx_t *ctx)
+static int save_checkpoint(pkiot_ctx_t *ctx, const pkiot_proto_ops_t *ops)
 {
     const pkiot_storage_port_t *st = ctx->cfg->storage;
     ctx->ckpt_dirty = 0;
@@ -365,7 +365,6 @@ static int save_checkpoint(pkiot_ctx_t *ctx)
         pkiot_ckpt_put_i64(&w, PKIOT_CKPT_T_WAKE_UNIX, ctx->wake_unix);
     }
     pkiot_ckpt_put_u32(&w, PKIOT_CKPT_T_WAIT_S, ctx->wait_s);
-    const pkiot_proto_ops_t *ops = find_ops(ctx->cfg->protocol);
     ops->save(ctx, &w);
     size_t len = 0;
     int rc = pkiot_ckpt_end(&w, &len);
@@ -406,7 +405,7 @@ int pkiot_init(pkiot_ctx_t *ctx, const pkiot_config_t *cfg, uint8_t *work, size_
          count_certs(cfg->trust_anchors, cfg->trust_anchors_len) > PKIOT_ENGINE_MAX_CHAIN)) {
         return PKIOT_E_INVALID_ARG;
     }
-    memset(ctx, 0, sizeof *ctx);
+    memset(ctx, 0, sizeof *ctx); /* also PKIOT_PHASE_IDLE */
     ctx->cfg = cfg;
     ctx->tx = work;
     ctx->rx = ctx->tx + PKIOT_TX_BUF_SIZE;
@@ -423,15 +422,14 @@ int pkiot_init(pkiot_ctx_t *ctx, const pkiot_config_t *cfg, uint8_t *work, size_
     if (url.host.len + 1 > sizeof ctx->host || url.path.len + 1 > sizeof ctx->base_path) {
         return PKIOT_E_HTTP_URL;
     }
+    /* Terminated by the zeroed context: both lengths were checked to leave room. */
     memcpy(ctx->host, url.host.p, url.host.len);
-    ctx->host[url.host.len] = '\0';
     /* "https://h/" and "https://h" mean the same base. */
     size_t plen = url.path.len;
     while (plen > 0 && url.path.p[plen - 1] == '/') {
         plen--;
     }
     memcpy(ctx->base_path, url.path.p, plen);
-    ctx->base_path[plen] = '\0';
     ctx->port = url.port;
     ctx->use_tls = url.tls;
 
@@ -443,7 +441,6 @@ int pkiot_init(pkiot_ctx_t *ctx, const pkiot_config_t *cfg, uint8_t *work, size_
     ctx->tparams.client_cert = cfg->client_cert;
     ctx->tparams.client_cert_len = cfg->client_cert_len;
     ctx->tparams.client_key = cfg->client_key;
-    ctx->phase = PKIOT_PHASE_IDLE;
     return PKIOT_OK;
 }
 
@@ -501,90 +498,86 @@ int pkiot_resume(pkiot_ctx_t *ctx)
     if (st == NULL) {
         return PKIOT_E_STORAGE_EMPTY;
     }
+    /* Every way out wipes the blob: a partly loaded or refused one may hold a key too. */
     size_t len = 0;
     int rc = st->load(st->ctx, ctx->ckpt, PKIOT_CKPT_MAX, &len);
-    if (rc != PKIOT_OK) {
-        pkiot_zeroize(ctx->ckpt, PKIOT_CKPT_MAX); /* a partly loaded blob may hold a key */
-        return rc == PKIOT_E_BUFFER_TOO_SMALL ? PKIOT_E_CKPT_CORRUPT : rc;
+    if (rc == PKIOT_E_BUFFER_TOO_SMALL) {
+        rc = PKIOT_E_CKPT_CORRUPT;
     }
     pkiot_ckpt_reader_t r;
-    rc = pkiot_ckpt_open(&r, ctx->ckpt, len);
+    if (rc == PKIOT_OK) {
+        rc = pkiot_ckpt_open(&r, ctx->ckpt, len);
+    }
     if (rc == PKIOT_OK && r.protocol != (uint8_t)ctx->cfg->protocol) {
         rc = PKIOT_E_CKPT_MISMATCH;
     }
     if (rc == PKIOT_OK && (r.operation < PKIOT_OP_ENROLL || r.operation > PKIOT_OP_CACERTS)) {
         rc = PKIOT_E_CKPT_CORRUPT;
     }
-    /* Validate every common record before touching the context. */
+    /* Validate every common record before touching the context. A record that is absent
+     * leaves its slice empty. */
     pkiot_slice_t key = {NULL, 0}, key_type = {NULL, 0}, csr = {NULL, 0}, cert = {NULL, 0};
     int64_t wake = 0;
     uint32_t wait_s = 0;
-    if (rc == PKIOT_OK && pkiot_ckpt_get(&r, PKIOT_CKPT_T_KEY, &key) == PKIOT_OK) {
-        if (pkiot_ckpt_get(&r, PKIOT_CKPT_T_KEY_TYPE, &key_type) != PKIOT_OK ||
-            key_type.len != 1 || key_type.p[0] == PKIOT_KEY_NONE ||
-            key_type.p[0] > PKIOT_KEY_RSA_4096 || key.len == 0 || key.len > PKIOT_KEY_REF_MAX) {
-            rc = PKIOT_E_CKPT_CORRUPT;
-        }
-    }
-    if (rc == PKIOT_OK && pkiot_ckpt_get(&r, PKIOT_CKPT_T_CSR, &csr) == PKIOT_OK &&
-        csr.len > PKIOT_CSR_MAX) {
-        rc = PKIOT_E_CKPT_CORRUPT;
-    }
-    if (rc == PKIOT_OK && pkiot_ckpt_get(&r, PKIOT_CKPT_T_CERT, &cert) == PKIOT_OK &&
-        cert.len > PKIOT_CERT_MAX) {
-        rc = PKIOT_E_CKPT_CORRUPT;
-    }
     if (rc == PKIOT_OK) {
+        int has_key = pkiot_ckpt_get(&r, PKIOT_CKPT_T_KEY, &key) == PKIOT_OK;
+        (void)pkiot_ckpt_get(&r, PKIOT_CKPT_T_KEY_TYPE, &key_type);
+        (void)pkiot_ckpt_get(&r, PKIOT_CKPT_T_CSR, &csr);
+        (void)pkiot_ckpt_get(&r, PKIOT_CKPT_T_CERT, &cert);
         int r1 = pkiot_ckpt_get_i64(&r, PKIOT_CKPT_T_WAKE_UNIX, &wake);
         int r2 = pkiot_ckpt_get_u32(&r, PKIOT_CKPT_T_WAIT_S, &wait_s);
-        if ((r1 != PKIOT_OK && r1 != PKIOT_E_NOT_FOUND) ||
+        if ((has_key && (key_type.len != 1 || key_type.p[0] == PKIOT_KEY_NONE ||
+                         key_type.p[0] > PKIOT_KEY_RSA_4096 || key.len == 0 ||
+                         key.len > PKIOT_KEY_REF_MAX)) ||
+            csr.len > PKIOT_CSR_MAX || cert.len > PKIOT_CERT_MAX ||
+            (r1 != PKIOT_OK && r1 != PKIOT_E_NOT_FOUND) ||
             (r2 != PKIOT_OK && r2 != PKIOT_E_NOT_FOUND)) {
             rc = PKIOT_E_CKPT_CORRUPT;
         }
     }
-    const pkiot_proto_ops_t *ops = find_ops(ctx->cfg->protocol);
-    if (rc != PKIOT_OK) {
-        pkiot_zeroize(ctx->ckpt, PKIOT_CKPT_MAX);
-        return rc;
-    }
-    reset_run(ctx);
-    ctx->op = (pkiot_operation_t)r.operation;
-    rc = ops->start(ctx);
     if (rc == PKIOT_OK) {
-        rc = ops->load(ctx, &r); /* validates its own records before applying them */
-    }
-    if (rc == PKIOT_OK) {
-        if (key.len > 0) {
-            ctx->key.type = (pkiot_key_type_t)key_type.p[0];
-            ctx->key.len = (uint16_t)key.len;
-            memcpy(ctx->key.data, key.p, key.len);
-            ctx->key_valid = 1;
-        }
-        if (cert.len > 0) {
-            memcpy(ctx->cert, cert.p, cert.len);
-            ctx->cert_len = cert.len;
-        } else if (csr.len > 0) {
-            memcpy(ctx->csr, csr.p, csr.len);
-            ctx->csr_len = csr.len;
-        }
-        ctx->wake_unix = wake;
-        ctx->wait_s = wait_s;
-        ctx->phase = PKIOT_PHASE_PREPARE;
-        /* A server that said "come back at T" is obeyed after a reboot too; the wake time is
-         * set at the first pkiot_step(), when the monotonic clock is known. */
-        ctx->resume_wait = wait_s > 0;
-    } else {
+        const pkiot_proto_ops_t *ops = find_ops(ctx->cfg->protocol);
         reset_run(ctx);
-        ctx->phase = PKIOT_PHASE_IDLE;
+        ctx->op = (pkiot_operation_t)r.operation;
+        rc = ops->start(ctx);
+        if (rc == PKIOT_OK) {
+            rc = ops->load(ctx, &r); /* validates its own records before applying them */
+        }
+        if (rc == PKIOT_OK) {
+            if (key.len > 0) {
+                ctx->key.type = (pkiot_key_type_t)key_type.p[0];
+                ctx->key.len = (uint16_t)key.len;
+                memcpy(ctx->key.data, key.p, key.len);
+                ctx->key_valid = 1;
+            }
+            if (cert.len > 0) {
+                memcpy(ctx->cert, cert.p, cert.len);
+                ctx->cert_len = cert.len;
+            } else if (csr.len > 0) {
+                memcpy(ctx->csr, csr.p, csr.len);
+                ctx->csr_len = csr.len;
+            }
+            ctx->wake_unix = wake;
+            ctx->wait_s = wait_s;
+            ctx->phase = PKIOT_PHASE_PREPARE;
+            /* A server that said "come back at T" is obeyed after a reboot too; the wake
+             * time is set at the first pkiot_step(), when the monotonic clock is known. */
+            ctx->resume_wait = wait_s > 0;
+        } else {
+            reset_run(ctx);
+            ctx->phase = PKIOT_PHASE_IDLE;
+        }
     }
     pkiot_zeroize(ctx->ckpt, PKIOT_CKPT_MAX);
     return rc;
 }
 
-/* The request buffer may hold Basic credentials and the receive staging bytes of a
- * server-generated key: nothing of it outlives an exchange that ended. */
-static void wipe_request(pkiot_ctx_t *ctx)
+/* Close the connection and wipe the request buffer: it may hold Basic credentials and the
+ * receive staging bytes of a server-generated key, and nothing of it outlives an exchange
+ * that ended. */
+static void end_exchange(pkiot_ctx_t *ctx)
 {
+    pkiot_engine_close(ctx);
     pkiot_zeroize(ctx->tx, PKIOT_TX_BUF_SIZE);
     ctx->tx_len = 0;
     ctx->tx_off = 0;
@@ -592,8 +585,7 @@ static void wipe_request(pkiot_ctx_t *ctx)
 
 static int fail(pkiot_ctx_t *ctx, int rc)
 {
-    pkiot_engine_close(ctx);
-    wipe_request(ctx);
+    end_exchange(ctx);
     /* The key stays in the checkpoint for a later resume; no copy stays in RAM. */
     pkiot_zeroize(&ctx->key, sizeof ctx->key);
     ctx->key_valid = 0;
@@ -609,33 +601,9 @@ static int server_says_later(int http_status)
     return http_status == 503 || http_status == 429;
 }
 
-/* Errors worth another attempt: the network, a cut or late response, a server that is
- * overloaded or restarting. Everything else (bad data, rejected request, failed checks)
- * would fail the same way again. */
-static int is_transient(int rc, int http_status)
-{
-    if (rc == PKIOT_E_HTTP_STATUS) {
-        return (http_status >= 500 && http_status != 501 && http_status != 505) ||
-               server_says_later(http_status);
-    }
-    switch (rc) {
-    case PKIOT_E_NET_DNS:
-    case PKIOT_E_NET_CONNECT:
-    case PKIOT_E_NET_IO:
-    case PKIOT_E_NET_CLOSED:
-    case PKIOT_E_TLS_ALERT:
-    case PKIOT_E_HTTP_TRUNCATED:
-    case PKIOT_E_TIMEOUT:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 static int transient(pkiot_ctx_t *ctx, int rc)
 {
-    pkiot_engine_close(ctx);
-    wipe_request(ctx);
+    end_exchange(ctx);
     ctx->attempts++;
     ctx->last_error = rc;
     const pkiot_config_t *cfg = ctx->cfg;
@@ -663,6 +631,34 @@ static int transient(pkiot_ctx_t *ctx, int rc)
     return PKIOT_SLEEP;
 }
 
+/* Errors worth another attempt after a backoff: the network, a cut or late response, a
+ * server that is overloaded or restarting. Everything else (bad data, rejected request,
+ * failed checks) would fail the same way again, and fails the operation. */
+static int retry_or_fail(pkiot_ctx_t *ctx, int rc, int http_status)
+{
+    int again;
+    if (rc == PKIOT_E_HTTP_STATUS) {
+        again = (http_status >= 500 && http_status != 501 && http_status != 505) ||
+                server_says_later(http_status);
+    } else {
+        switch (rc) {
+        case PKIOT_E_NET_DNS:
+        case PKIOT_E_NET_CONNECT:
+        case PKIOT_E_NET_IO:
+        case PKIOT_E_NET_CLOSED:
+        case PKIOT_E_TLS_ALERT:
+        case PKIOT_E_HTTP_TRUNCATED:
+        case PKIOT_E_TIMEOUT:
+            again = 1;
+            break;
+        default:
+            again = 0;
+            break;
+        }
+    }
+    return again ? transient(ctx, rc) : fail(ctx, rc);
+}
+
 /* How a transport reports that the peer has dropped the connection (reset, close_notify
  * or a TLS record error on a socket the server already closed). */
 static int peer_dropped(int rc)
@@ -677,8 +673,7 @@ static int peer_dropped(int rc)
  * reused one, so this happens at most once per exchange. */
 static void reconnect_now(pkiot_ctx_t *ctx)
 {
-    pkiot_engine_close(ctx);
-    wipe_request(ctx); /* PREPARE describes the same request again */
+    end_exchange(ctx); /* PREPARE describes the same request again */
     ctx->conn_reused = 0;
     ctx->phase = PKIOT_PHASE_PREPARE;
     pkiot_engine_progress(ctx, "kept-alive connection was closed by the server: reconnecting");
@@ -734,9 +729,8 @@ static int io_timed_out(const pkiot_ctx_t *ctx)
     return time_reached(ctx->now_ms, ctx->deadline_ms);
 }
 
-static int finish_exchange(pkiot_ctx_t *ctx, int closed)
+static int finish_exchange(pkiot_ctx_t *ctx, const pkiot_proto_ops_t *ops, int closed)
 {
-    const pkiot_proto_ops_t *ops = find_ops(ctx->cfg->protocol);
     ctx->http_status = (uint16_t)ctx->http.status;
     ctx->rx_len = ctx->http.body_len;
     if (closed || !ctx->http.keep_alive) {
@@ -762,7 +756,7 @@ static int finish_exchange(pkiot_ctx_t *ctx, int closed)
     if (rc == PKIOT_SLEEP || rc == PKIOT_DONE) {
         /* "Later" and "done" both end the exchange with the state on storage. */
         pkiot_engine_close(ctx);
-        int src = save_checkpoint(ctx);
+        int src = save_checkpoint(ctx, ops);
         if (src != PKIOT_OK) {
             return fail(ctx, src);
         }
@@ -772,10 +766,7 @@ static int finish_exchange(pkiot_ctx_t *ctx, int closed)
         ctx->attempts = 0; /* the server answered: earlier network trouble is history */
         return rc;
     }
-    if (is_transient(rc, ctx->http_status)) {
-        return transient(ctx, rc);
-    }
-    return fail(ctx, rc);
+    return retry_or_fail(ctx, rc, ctx->http_status);
 }
 
 int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
@@ -822,17 +813,8 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
         case PKIOT_PHASE_PREPARE:
             memset(&ctx->req, 0, sizeof ctx->req);
             rc = ops->prepare(ctx);
-            if (rc == PKIOT_WANT_CRYPTO) {
-                if (ctx->ckpt_dirty) {
-                    int src = save_checkpoint(ctx);
-                    if (src != PKIOT_OK) {
-                        return fail(ctx, src);
-                    }
-                }
-                return rc;
-            }
             if (ctx->ckpt_dirty || rc == PKIOT_DONE) {
-                int src = save_checkpoint(ctx);
+                int src = save_checkpoint(ctx, ops);
                 if (src != PKIOT_OK) {
                     return fail(ctx, src);
                 }
@@ -844,6 +826,9 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
             }
             if (rc < 0) {
                 return fail(ctx, rc);
+            }
+            if (rc == PKIOT_WANT_CRYPTO) {
+                return rc;
             }
             rc = write_request(ctx);
             if (rc != PKIOT_OK) {
@@ -868,7 +853,7 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
                 return fail(ctx, PKIOT_E_INTERNAL); /* a port outside its contract */
             }
             if (rc != PKIOT_OK) {
-                return is_transient(rc, 0) ? transient(ctx, rc) : fail(ctx, rc);
+                return retry_or_fail(ctx, rc, 0);
             }
             ctx->phase = PKIOT_PHASE_SEND;
             break;
@@ -939,13 +924,13 @@ int pkiot_step(pkiot_ctx_t *ctx, uint32_t now_ms)
                 break;
             }
             if (rc != PKIOT_DONE) {
-                return is_transient(rc, 0) ? transient(ctx, rc) : fail(ctx, rc);
+                return retry_or_fail(ctx, rc, 0);
             }
             /* Bytes beyond the response would belong to a response we did not ask for. */
             if (!closed && used < n) {
                 closed = 1;
             }
-            rc = finish_exchange(ctx, closed);
+            rc = finish_exchange(ctx, ops, closed);
             if (rc != PKIOT_OK) {
                 return rc;
             }
@@ -990,8 +975,7 @@ pkiot_phase_t pkiot_phase(const pkiot_ctx_t *ctx)
 void pkiot_abort(pkiot_ctx_t *ctx)
 {
     if (ctx != NULL && ctx->cfg != NULL) {
-        pkiot_engine_close(ctx);
-        wipe_request(ctx);
+        end_exchange(ctx);
         ctx->phase = PKIOT_PHASE_IDLE;
     }
 }

@@ -20,30 +20,30 @@ enum {
 };
 #define EST_FLAG_AUTH 0x1u /* the server asked for Basic credentials before */
 
+/* Longest CA label accepted (one path segment). */
+#define EST_LABEL_MAX 64u
+
 static int build_path(pkiot_ctx_t *ctx, const char *op)
 {
     const char *label = ctx->cfg->est.label;
-    size_t cap = sizeof ctx->req.path;
+    const char *parts[5] = {ctx->base_path, EST_WELL_KNOWN, NULL, NULL, op};
     size_t o = 0;
-    const char *parts[4] = {ctx->base_path, EST_WELL_KNOWN, NULL, op};
-    char lab[66];
     if (label != NULL && label[0] != '\0') {
         size_t ll = strlen(label);
         /* RFC 7030 §3.2.2: a label is one path segment. */
-        if (ll + 2 > sizeof lab || memchr(label, '/', ll) != NULL ||
+        if (ll > EST_LABEL_MAX || memchr(label, '/', ll) != NULL ||
             memchr(label, '?', ll) != NULL) {
             return PKIOT_E_INVALID_ARG;
         }
-        lab[0] = '/';
-        memcpy(lab + 1, label, ll + 1);
-        parts[2] = lab;
+        parts[2] = "/";
+        parts[3] = label;
     }
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         if (parts[i] == NULL) {
             continue;
         }
         size_t l = strlen(parts[i]);
-        if (o + l + 1 > cap) {
+        if (o + l + 1 > sizeof ctx->req.path) {
             return PKIOT_E_BUFFER_TOO_SMALL;
         }
         memcpy(ctx->req.path + o, parts[i], l);
@@ -56,6 +56,12 @@ static int build_path(pkiot_ctx_t *ctx, const char *op)
 static int need_cacerts(const pkiot_ctx_t *ctx)
 {
     return ctx->op == PKIOT_OP_CACERTS || ctx->cfg->bootstrap || ctx->cfg->est.fetch_cacerts;
+}
+
+/* Without SERVERKEYGEN, est_start() refuses the operation, so no request is made for it. */
+static int keygen(const pkiot_ctx_t *ctx)
+{
+    return PKIOT_EST_SERVERKEYGEN && ctx->op == PKIOT_OP_SERVERKEYGEN;
 }
 
 static int est_start(pkiot_ctx_t *ctx)
@@ -136,8 +142,10 @@ static int est_prepare(pkiot_ctx_t *ctx)
             e->step = PKIOT_EST_S_CSRATTRS;
             break;
         case PKIOT_EST_S_CSRATTRS:
-            /* A CSR that already went out must be re-sent unchanged. */
-            if (cfg->est.use_csrattrs && !e->csrattrs_done && ctx->csr_len == 0) {
+            /* A CSR that already went out must be re-sent unchanged. Without CSRATTRS,
+             * est_start() refuses use_csrattrs, so no run gets here with it set. */
+            if (PKIOT_EST_CSRATTRS && cfg->est.use_csrattrs && !e->csrattrs_done &&
+                ctx->csr_len == 0) {
                 return prepare_get(ctx, "/csrattrs", "application/csrattrs");
             }
             e->step = PKIOT_EST_S_KEY;
@@ -169,9 +177,9 @@ static int est_prepare(pkiot_ctx_t *ctx)
             e->step = PKIOT_EST_S_ENROLL;
             break;
         case PKIOT_EST_S_ENROLL: {
-            const char *op = ctx->op == PKIOT_OP_REENROLL       ? "/simplereenroll"
-                             : ctx->op == PKIOT_OP_SERVERKEYGEN ? "/serverkeygen"
-                                                                : "/simpleenroll";
+            const char *op = ctx->op == PKIOT_OP_REENROLL ? "/simplereenroll"
+                             : keygen(ctx)                ? "/serverkeygen"
+                                                          : "/simpleenroll";
             rc = build_path(ctx, op);
             if (rc != PKIOT_OK) {
                 return rc;
@@ -185,11 +193,10 @@ static int est_prepare(pkiot_ctx_t *ctx)
             }
             ctx->req.method = "POST";
             ctx->req.content_type = "application/pkcs10";
-            ctx->req.accept = ctx->op == PKIOT_OP_SERVERKEYGEN ? "multipart/mixed"
-                                                               : "application/pkcs7-mime";
+            ctx->req.accept = keygen(ctx) ? "multipart/mixed" : "application/pkcs7-mime";
             ctx->req.body.p = body;
             ctx->req.body.len = blen;
-            ctx->req.body_until_close = ctx->op == PKIOT_OP_SERVERKEYGEN;
+            ctx->req.body_until_close = (uint8_t)keygen(ctx);
             return PKIOT_OK;
         }
         case PKIOT_EST_S_DONE:
@@ -214,6 +221,16 @@ static int decode_body(pkiot_ctx_t *ctx, uint8_t *p, size_t len, size_t *out_len
         return PKIOT_E_EST_BAD_RESPONSE;
     }
     return PKIOT_OK;
+}
+
+/* A certs-only CMS answer (RFC 7030 §4.1.3, §4.2.3), decoded in place in the receive
+ * buffer. */
+static int decode_pkcs7(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp, size_t *len)
+{
+    if (!pkiot_http_resp_content_type_is(rsp, "application/pkcs7-mime")) {
+        return PKIOT_E_HTTP_CONTENT_TYPE;
+    }
+    return decode_body(ctx, ctx->rx, ctx->rx_len, len);
 }
 
 static int store_cacerts(pkiot_ctx_t *ctx, const uint8_t *cms, size_t cms_len)
@@ -279,10 +296,7 @@ static int handle_cacerts(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
     if (rsp->status != 200) {
         return PKIOT_E_HTTP_STATUS;
     }
-    if (!pkiot_http_resp_content_type_is(rsp, "application/pkcs7-mime")) {
-        return PKIOT_E_HTTP_CONTENT_TYPE;
-    }
-    int rc = decode_body(ctx, ctx->rx, ctx->rx_len, &len);
+    int rc = decode_pkcs7(ctx, rsp, &len);
     if (rc != PKIOT_OK) {
         return rc;
     }
@@ -493,11 +507,8 @@ static int handle_enroll(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
         rc = PKIOT_E_UNSUPPORTED; /* refused by est_start() already */
 #endif
     } else {
-        if (!pkiot_http_resp_content_type_is(rsp, "application/pkcs7-mime")) {
-            return PKIOT_E_HTTP_CONTENT_TYPE;
-        }
         size_t len = 0;
-        rc = decode_body(ctx, ctx->rx, ctx->rx_len, &len);
+        rc = decode_pkcs7(ctx, rsp, &len);
         if (rc == PKIOT_OK) {
             rc = find_issued_cert(ctx, ctx->rx, len);
         }
@@ -510,36 +521,18 @@ static int handle_enroll(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
     return PKIOT_DONE;
 }
 
-/* The auth-scheme token "Basic", case-insensitively (RFC 9110 §11.1). */
-static int is_basic(pkiot_slice_t s)
-{
-    static const char basic[] = "basic";
-    if (s.len != sizeof basic - 1) {
-        return 0;
-    }
-    for (size_t i = 0; i < s.len; i++) {
-        uint8_t c = s.p[i];
-        if (c >= 'A' && c <= 'Z') {
-            c = (uint8_t)(c + ('a' - 'A'));
-        }
-        if (c != (uint8_t)basic[i]) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static int est_handle(pkiot_ctx_t *ctx, const pkiot_http_resp_t *rsp)
 {
     pkiot_est_state_t *e = &ctx->est;
     if (rsp->status == 401) {
         pkiot_slice_t scheme;
         /* RFC 7030 §3.2.3: send credentials once when the server asks for Basic, and only
-         * to a server TLS has authenticated (never during bootstrap). */
+         * to a server TLS has authenticated (never during bootstrap). The auth-scheme is a
+         * token (RFC 9110 §11.1), so the media-type comparison is a case-insensitive match. */
         if (ctx->cfg->http_user != NULL && !ctx->send_basic_auth &&
             !ctx->tparams.insecure_bootstrap &&
             pkiot_http_resp_field(rsp, PKIOT_HTTP_F_AUTH_SCHEME, &scheme) == PKIOT_OK &&
-            is_basic(scheme)) {
+            pkiot_http_media_type_is(scheme, "basic")) {
             ctx->send_basic_auth = 1;
             pkiot_engine_progress(ctx, "server asked for HTTP Basic credentials");
             return PKIOT_OK;
