@@ -241,7 +241,19 @@ typedef struct pkiot_ctx {
  */
 int pkiot_init(pkiot_ctx_t *ctx, const pkiot_config_t *cfg, uint8_t *work, size_t work_len);
 
-/** Begin a new operation; any stored checkpoint is replaced at the first save. */
+/**
+ * Begin a new operation. Any running one ends first: its connection is closed and its key
+ * is dropped from memory (a stored checkpoint stays until the new operation's first save
+ * replaces it). Does no other I/O.
+ * @return PKIOT_OK (pkiot_step() then drives the operation); PKIOT_E_INVALID_ARG (no bound
+ *         context, or @p op is not a pkiot_operation_t; nothing is changed);
+ *         PKIOT_E_UNSUPPORTED (the build or the configuration cannot run @p op: e.g.
+ *         serverkeygen without PKIOT_EST_SERVERKEYGEN or without crypto->key_import,
+ *         use_csrattrs without PKIOT_EST_CSRATTRS, bootstrap without crypto->hash);
+ *         PKIOT_E_HTTP_URL (EST needs an https URL). After an error other than
+ *         PKIOT_E_INVALID_ARG the context is idle: pkiot_step() returns PKIOT_E_STATE until
+ *         a start or a resume succeeds.
+ */
 int pkiot_enroll_start(pkiot_ctx_t *ctx, pkiot_operation_t op);
 
 /**

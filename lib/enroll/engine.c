@@ -482,11 +482,10 @@ int pkiot_enroll_start(pkiot_ctx_t *ctx, pkiot_operation_t op)
     reset_run(ctx);
     ctx->op = op;
     int rc = find_ops(ctx->cfg->protocol)->start(ctx);
-    if (rc != PKIOT_OK) {
-        return rc;
-    }
-    ctx->phase = PKIOT_PHASE_PREPARE;
-    return PKIOT_OK;
+    /* reset_run() has already ended any running operation and dropped its key: a refused
+     * start must not let pkiot_step() carry on with that half-cleared state. */
+    ctx->phase = rc == PKIOT_OK ? PKIOT_PHASE_PREPARE : PKIOT_PHASE_IDLE;
+    return rc;
 }
 
 int pkiot_resume(pkiot_ctx_t *ctx)

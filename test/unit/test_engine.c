@@ -671,6 +671,35 @@ static void test_202_then_resume_resends_same_csr(void **state)
     assert_cert_for_result_key();
 }
 
+/* A start the build or configuration refuses ends the running operation: stepping on
+ * would run it without its key, under the refused operation's name. */
+static void test_refused_start_leaves_the_context_idle(void **state)
+{
+    (void)state;
+    pkiot_crypto_port_t no_import = g_crypto;
+    no_import.key_import = NULL;
+    g_cfg.crypto = &no_import;
+    const reply_t r[] = {R_202};
+    script(r, 1);
+    start();
+    uint32_t now = 0;
+    assert_int_equal(run(&now), PKIOT_SLEEP);
+    assert_int_equal(pkiot_enroll_start(&g_ctx, PKIOT_OP_SERVERKEYGEN), PKIOT_E_UNSUPPORTED);
+    assert_int_equal(pkiot_phase(&g_ctx), PKIOT_PHASE_IDLE);
+    now += 3600u * 1000u;
+    assert_int_equal(pkiot_step(&g_ctx, now), PKIOT_E_STATE);
+    assert_int_equal(srv.requests, 1);
+    /* An argument error changes nothing. */
+    assert_int_equal(pkiot_enroll_start(&g_ctx, (pkiot_operation_t)9), PKIOT_E_INVALID_ARG);
+    /* The checkpoint of the 202 is still there to resume. */
+    const reply_t r2[] = {R_ISSUE};
+    script(r2, 1);
+    assert_int_equal(pkiot_resume(&g_ctx), PKIOT_OK);
+    pkiot_wake_now(&g_ctx);
+    assert_int_equal(run(&now), PKIOT_DONE);
+    assert_cert_for_result_key();
+}
+
 static void test_wake_now_overrides_the_wait(void **state)
 {
     (void)state;
@@ -1299,6 +1328,7 @@ int main(void)
         cmocka_unit_test_setup(test_enroll_with_auth_challenge, test_setup),
         cmocka_unit_test_setup(test_202_then_resume_resends_same_csr, test_setup),
         cmocka_unit_test_setup(test_wake_now_overrides_the_wait, test_setup),
+        cmocka_unit_test_setup(test_refused_start_leaves_the_context_idle, test_setup),
         cmocka_unit_test_setup(test_503_retry_after_is_obeyed, test_setup),
         cmocka_unit_test_setup(test_429_retry_after_is_obeyed, test_setup),
         cmocka_unit_test_setup(test_429_without_retry_after_backs_off, test_setup),
