@@ -29,8 +29,10 @@
  * Header values the library needs (Content-Type, Location, Replay-Nonce, Retry-After, Link,
  * WWW-Authenticate, Content-Transfer-Encoding) are copied into a fixed store inside the
  * parser and read back with pkiot_http_resp_field() / pkiot_http_resp_link(); other headers
- * are validated and dropped. Retry-After is kept raw: the delta-seconds form can be read with
- * pkiot_http_retry_after_delta(), the HTTP-date form is left to pkiot/datetime.h.
+ * are validated and dropped. Location, Replay-Nonce and Link are kept only in builds with
+ * PKIOT_ACME, the one protocol that reads them. Retry-After is kept raw: the delta-seconds
+ * form can be read with pkiot_http_retry_after_delta(), the HTTP-date form is left to
+ * pkiot/datetime.h.
  *
  * Sizes: the ::PKIOT_HTTP_* macros below may be overridden with -D or in the configuration
  * header (they are only read here, with #ifndef).
@@ -156,8 +158,8 @@ int pkiot_http_write_request(const pkiot_http_req_t *req, const uint8_t *body, u
 /** Header values kept in the parser's store. */
 typedef enum pkiot_http_field {
     PKIOT_HTTP_F_CONTENT_TYPE = 0, /**< full value: media type and parameters */
-    PKIOT_HTTP_F_LOCATION,         /**< Location (first occurrence) */
-    PKIOT_HTTP_F_REPLAY_NONCE,     /**< Replay-Nonce (ACME, first occurrence) */
+    PKIOT_HTTP_F_LOCATION,         /**< Location (first occurrence; kept only with PKIOT_ACME) */
+    PKIOT_HTTP_F_REPLAY_NONCE,     /**< Replay-Nonce (first occurrence; only with PKIOT_ACME) */
     PKIOT_HTTP_F_RETRY_AFTER,      /**< Retry-After, raw: delta-seconds or HTTP-date */
     PKIOT_HTTP_F_CTE,              /**< Content-Transfer-Encoding (EST: "base64") */
     PKIOT_HTTP_F_AUTH_SCHEME,      /**< scheme of the first WWW-Authenticate challenge */
@@ -219,6 +221,8 @@ typedef struct pkiot_http_resp {
         pkiot_http_ref_t rel;
     } link[PKIOT_HTTP_LINKS_MAX];
 #endif
+    /* pkiot_http_resp_init() zeroes everything above this line, so the members above
+     * start at zero; the two buffers below are written before they are read. */
     char line[PKIOT_HTTP_LINE_MAX + 1]; /* one spare byte for the CR before LF */
     char store[PKIOT_HTTP_STORE_SIZE];
 } pkiot_http_resp_t;

@@ -13,30 +13,36 @@ static uint32_t in_range(uint32_t c, uint32_t lo, uint32_t hi)
     return ((((c - lo) | (hi - c)) >> 8) & 1u) - 1u;
 }
 
+/*
+ * The alphabets as ranges of characters: first, last, and the sextet of the first. Both
+ * directions go through every range, so the table addresses read never depend on the data.
+ */
+static const uint8_t b64_ranges[2][5][3] = {
+    {{'A', 'Z', 0}, {'a', 'z', 26}, {'0', '9', 52}, {'+', '+', 62}, {'/', '/', 63}},
+    {{'A', 'Z', 0}, {'a', 'z', 26}, {'0', '9', 52}, {'-', '-', 62}, {'_', '_', 63}},
+};
+
 /* Sextet value of character @p c, or -1. */
 static int b64_value(uint32_t c, int url)
 {
-    uint32_t c62 = url ? (uint32_t)'-' : (uint32_t)'+';
-    uint32_t c63 = url ? (uint32_t)'_' : (uint32_t)'/';
-    uint32_t m_up = in_range(c, 'A', 'Z');
-    uint32_t m_lo = in_range(c, 'a', 'z');
-    uint32_t m_dg = in_range(c, '0', '9');
-    uint32_t m_62 = in_range(c, c62, c62);
-    uint32_t m_63 = in_range(c, c63, c63);
-    uint32_t v = (m_up & (c - 'A')) | (m_lo & (c - 'a' + 26u)) | (m_dg & (c - '0' + 52u)) |
-                 (m_62 & 62u) | (m_63 & 63u);
-    uint32_t valid = m_up | m_lo | m_dg | m_62 | m_63;
+    uint32_t v = 0, valid = 0;
+    for (size_t k = 0; k < 5; k++) {
+        const uint8_t *t = b64_ranges[url][k];
+        uint32_t m = in_range(c, t[0], t[1]);
+        v |= m & (c - t[0] + t[2]);
+        valid |= m;
+    }
     return valid != 0 ? (int)(v & 0x3Fu) : -1;
 }
 
 /* Character for sextet @p v (0..63). */
 static char b64_char(uint32_t v, int url)
 {
-    uint32_t c62 = url ? (uint32_t)'-' : (uint32_t)'+';
-    uint32_t c63 = url ? (uint32_t)'_' : (uint32_t)'/';
-    uint32_t c = (in_range(v, 0, 25) & (v + 'A')) | (in_range(v, 26, 51) & (v - 26u + 'a')) |
-                 (in_range(v, 52, 61) & (v - 52u + '0')) | (in_range(v, 62, 62) & c62) |
-                 (in_range(v, 63, 63) & c63);
+    uint32_t c = 0;
+    for (size_t k = 0; k < 5; k++) {
+        const uint8_t *t = b64_ranges[url][k];
+        c |= in_range(v, t[2], t[2] + (uint32_t)(t[1] - t[0])) & (v - t[2] + t[0]);
+    }
     return (char)(c & 0xFFu);
 }
 
@@ -61,29 +67,22 @@ static int encode(const uint8_t *in, size_t in_len, char *out, size_t out_cap,
         return PKIOT_E_INVALID_ARG;
     }
     size_t o = 0;
-    size_t i = 0;
-    for (; in_len - i >= 3; i += 3) {
-        uint32_t g = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
-        out[o++] = b64_char((g >> 18) & 0x3Fu, url);
-        out[o++] = b64_char((g >> 12) & 0x3Fu, url);
-        out[o++] = b64_char((g >> 6) & 0x3Fu, url);
-        out[o++] = b64_char(g & 0x3Fu, url);
-    }
-    size_t rest = in_len - i;
-    if (rest != 0) {
+    for (size_t i = 0; i < in_len; i += 3) {
+        /* A final group of 1 or 2 bytes gives 2 or 3 characters, padded to 4 unless url. */
+        size_t rest = in_len - i;
         uint32_t g = (uint32_t)in[i] << 16;
-        if (rest == 2) {
+        if (rest > 1) {
             g |= (uint32_t)in[i + 1] << 8;
         }
-        out[o++] = b64_char((g >> 18) & 0x3Fu, url);
-        out[o++] = b64_char((g >> 12) & 0x3Fu, url);
-        if (rest == 2) {
-            out[o++] = b64_char((g >> 6) & 0x3Fu, url);
-        } else if (!url) {
-            out[o++] = '=';
+        if (rest > 2) {
+            g |= in[i + 2];
         }
-        if (!url) {
-            out[o++] = '=';
+        for (size_t k = 0; k < 4; k++) {
+            if (k <= rest) {
+                out[o++] = b64_char((g >> (18 - 6 * k)) & 0x3Fu, url);
+            } else if (!url) {
+                out[o++] = '=';
+            }
         }
     }
     return PKIOT_OK;
@@ -129,11 +128,11 @@ static int dec_fail(pkiot_b64_dec_t *dec, int err)
 }
 
 /*
- * Write the 1 or 2 bytes carried by a final group of @p nsext (2 or 3) sextets. The bits
- * below the last whole byte must be zero, otherwise the text is not the canonical encoding
- * of any byte string.
+ * Write the 1 to 3 bytes carried by a group of @p nsext (2 to 4) sextets. The bits below the
+ * last whole byte of a final partial group must be zero, otherwise the text is not the
+ * canonical encoding of any byte string.
  */
-static int dec_flush_partial(pkiot_b64_dec_t *dec)
+static int dec_flush(pkiot_b64_dec_t *dec)
 {
     uint32_t nbytes = (uint32_t)dec->nsext - 1u;
     uint32_t spare = (uint32_t)dec->nsext * 6u - nbytes * 8u;
@@ -144,10 +143,9 @@ static int dec_flush_partial(pkiot_b64_dec_t *dec)
         return dec_fail(dec, PKIOT_E_BUFFER_TOO_SMALL);
     }
     uint32_t v = dec->acc >> spare;
-    if (nbytes == 2) {
-        dec->out[dec->len++] = (uint8_t)(v >> 8);
+    while (nbytes-- > 0) {
+        dec->out[dec->len++] = (uint8_t)(v >> (8u * nbytes));
     }
-    dec->out[dec->len++] = (uint8_t)v;
     dec->acc = 0;
     return PKIOT_OK;
 }
@@ -183,13 +181,10 @@ int pkiot_b64_dec_update(pkiot_b64_dec_t *dec, const char *in, size_t len)
             }
             dec->acc = (dec->acc << 6) | (uint32_t)v;
             if (++dec->nsext == 4) {
-                if (dec->cap - dec->len < 3) {
-                    return dec_fail(dec, PKIOT_E_BUFFER_TOO_SMALL);
+                rc = dec_flush(dec);
+                if (rc != PKIOT_OK) {
+                    return rc;
                 }
-                dec->out[dec->len++] = (uint8_t)(dec->acc >> 16);
-                dec->out[dec->len++] = (uint8_t)(dec->acc >> 8);
-                dec->out[dec->len++] = (uint8_t)dec->acc;
-                dec->acc = 0;
                 dec->nsext = 0;
             }
         } else if (c == '=') {
@@ -201,7 +196,7 @@ int pkiot_b64_dec_update(pkiot_b64_dec_t *dec, const char *in, size_t len)
                 if (dec->nsext < 2) {
                     return dec_fail(dec, PKIOT_E_B64_BAD_PADDING);
                 }
-                rc = dec_flush_partial(dec);
+                rc = dec_flush(dec);
                 if (rc != PKIOT_OK) {
                     return rc;
                 }
@@ -234,7 +229,7 @@ int pkiot_b64_dec_final(pkiot_b64_dec_t *dec, size_t *out_len)
         if (!dec->url || dec->nsext == 1) {
             return dec_fail(dec, PKIOT_E_B64_BAD_PADDING);
         }
-        rc = dec_flush_partial(dec);
+        rc = dec_flush(dec);
         if (rc != PKIOT_OK) {
             return rc;
         }

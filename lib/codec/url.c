@@ -28,25 +28,32 @@ static int prefix_ci(const char *s, size_t len, const char *lit)
     return 1;
 }
 
-/* Path, query and fragment characters: visible ASCII, valid percent-escapes. */
-static int span_ok(const char *p, const char *end)
+/*
+ * Path, query and fragment characters: visible ASCII, valid percent-escapes. Returns where
+ * the span ends (at the first character of @p stops, or at @p end), NULL when a character
+ * before it is not allowed.
+ */
+static const char *span(const char *p, const char *end, const char *stops)
 {
     while (p < end) {
         unsigned char c = (unsigned char)*p;
         if (c <= 0x20 || c >= 0x7F) {
-            return 0;
+            return NULL;
+        }
+        if (strchr(stops, c) != NULL) {
+            break;
         }
         if (c == '%') {
             if (end - p < 3 || pkiot_hex_value((unsigned char)p[1]) < 0 ||
                 pkiot_hex_value((unsigned char)p[2]) < 0) {
-                return 0;
+                return NULL;
             }
             p += 3;
             continue;
         }
         p++;
     }
-    return 1;
+    return p;
 }
 
 int pkiot_url_split(const char *url, size_t len, pkiot_url_parts_t *parts)
@@ -126,11 +133,8 @@ int pkiot_url_split(const char *url, size_t len, pkiot_url_parts_t *parts)
     parts->host.p = (const uint8_t *)h0;
     parts->host.len = (size_t)(h1 - h0);
 
-    path_end = auth_end;
-    while (path_end < end && *path_end != '?' && *path_end != '#') {
-        path_end++;
-    }
-    if (!span_ok(auth_end, path_end)) {
+    path_end = span(auth_end, end, "?#");
+    if (path_end == NULL) {
         return PKIOT_E_HTTP_URL;
     }
     parts->path.p = (const uint8_t *)auth_end;
@@ -138,20 +142,16 @@ int pkiot_url_split(const char *url, size_t len, pkiot_url_parts_t *parts)
     p = path_end;
     if (p < end && *p == '?') {
         const char *q0 = ++p;
-        while (p < end && *p != '#') {
-            p++;
-        }
-        if (!span_ok(q0, p)) {
+        p = span(q0, end, "#");
+        if (p == NULL) {
             return PKIOT_E_HTTP_URL;
         }
         parts->query.p = (const uint8_t *)q0;
         parts->query.len = (size_t)(p - q0);
     }
-    if (p < end) {
-        /* '#': the fragment stays on the client */
-        if (!span_ok(p + 1, end) || memchr(p + 1, '#', (size_t)(end - p - 1)) != NULL) {
-            return PKIOT_E_HTTP_URL;
-        }
+    /* '#': the fragment stays on the client, but holds no second '#' */
+    if (p < end && span(p + 1, end, "#") != end) {
+        return PKIOT_E_HTTP_URL;
     }
     return PKIOT_OK;
 }
