@@ -504,6 +504,7 @@ int pkiot_resume(pkiot_ctx_t *ctx)
         rc = PKIOT_E_CKPT_CORRUPT;
     }
     pkiot_ckpt_reader_t r;
+    memset(&r, 0, sizeof r);
     if (rc == PKIOT_OK) {
         rc = pkiot_ckpt_open(&r, ctx->ckpt, len);
     }

@@ -78,7 +78,7 @@ static int parse_ipv6(const char *s, uint8_t out[16])
             n += 4;
             break;
         }
-        if (d == 0 || n >= 16) {
+        if (d == 0 || n + 2u > sizeof groups) {
             return 0;
         }
         groups[n++] = (uint8_t)(v >> 8);
